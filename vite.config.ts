@@ -1,0 +1,8 @@
+import { defineConfig } from 'vite';
+
+// The page, its Web Worker and the headless runner all import WGSL as text (`?raw`).
+export default defineConfig({
+  worker: { format: 'es' },
+  build: { target: 'es2022', outDir: 'dist' },
+  server: { fs: { allow: ['.', '../shared'] } },
+});
