@@ -1,0 +1,39 @@
+// The browser side of scripts/run-in-browser.mjs: gives a headless module a log and a file writer
+// that reach the terminal and the local disk, and turns its outcome into an exit code.
+
+export interface HeadlessContext {
+  args: string[];
+  /** One line to the terminal. */
+  log(line: string): void;
+  /** Writes a file on the machine running the CLI (paths relative to the project root). */
+  writeFile(path: string, data: Uint8Array | string): Promise<void>;
+}
+
+export type HeadlessMain = (ctx: HeadlessContext) => Promise<number | void>;
+
+declare global {
+  interface Window {
+    __plantuneLog(line: string): Promise<void>;
+    __plantuneWriteFile(path: string, base64: string): Promise<void>;
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+export async function runHeadless(main: HeadlessMain, args: string[]): Promise<number> {
+  const ctx: HeadlessContext = {
+    args,
+    log: (line) => void window.__plantuneLog(line),
+    writeFile: (path, data) => window.__plantuneWriteFile(path, toBase64(typeof data === 'string' ? new TextEncoder().encode(data) : data)),
+  };
+  try {
+    return (await main(ctx)) ?? 0;
+  } catch (e) {
+    await window.__plantuneLog(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  }
+}
