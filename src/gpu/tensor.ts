@@ -38,3 +38,18 @@ export function expectShape(t: Tensor, shape: readonly number[], name: string): 
 export function expectDType(t: Tensor, dtype: DType, name: string): void {
   if (t.dtype !== dtype) throw new TypeError(`${name}: expected ${dtype}, got ${t.dtype}`);
 }
+
+/** The same memory seen with another shape of the same element count. */
+export function reshape(t: Tensor, shape: readonly number[]): Tensor {
+  if (numel(shape) !== numel(t.shape)) throw new RangeError(`reshape ${t.label ?? ''}[${t.shape}] to [${shape}]: element counts differ`);
+  return { ...t, shape: [...shape] };
+}
+
+/** A view of `shape` starting `elementOffset` elements into `t` (byte offset must stay 256-aligned to be bound). */
+export function subview(t: Tensor, elementOffset: number, shape: readonly number[], label?: string): Tensor {
+  const v: Tensor = { buffer: t.buffer, offset: t.offset + elementOffset * BYTES[t.dtype], shape: [...shape], dtype: t.dtype, label: label ?? t.label };
+  if (elementOffset < 0 || elementOffset + numel(shape) > numel(t.shape)) {
+    throw new RangeError(`subview [${shape}] at ${elementOffset} does not fit in ${t.label ?? 'tensor'}[${t.shape}]`);
+  }
+  return v;
+}

@@ -1,0 +1,25 @@
+// Row gather: out[b, c] = x[idx[b], c]. One invocation per output element; an index outside
+// [0, R) writes NaN so a bad index is visible rather than silently reading another row.
+
+override WG: u32 = 64;
+
+struct Params { B: u32, C: u32, R: u32, nan: f32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.B * p.C) { return; }
+  let b = i / p.C;
+  let c = i % p.C;
+  let r = idx[b];
+  if (r < 0 || u32(r) >= p.R) {
+    out[i] = p.nan; // a NaN from the uniform: WGSL rejects NaN constants
+    return;
+  }
+  out[i] = x[u32(r) * p.C + c];
+}
