@@ -9,7 +9,7 @@ import { browserArgs, findBrowser, NO_BROWSER_MESSAGE } from './find-browser.mjs
 export async function startBrowserSession() {
   const executablePath = findBrowser();
   if (!executablePath) throw new Error(NO_BROWSER_MESSAGE);
-  const server = await createServer({ configFile: resolve('vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+  const server = await createServer({ configFile: resolve('vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } }); // no reloads mid-run when files change
   await server.listen();
   const url = server.resolvedUrls.local[0];
   const browser = await chromium.launch({ executablePath, args: browserArgs(), headless: true });
