@@ -1,6 +1,7 @@
 // The page: talks to the trainer worker only; never touches WebGPU itself.
 import * as Comlink from 'comlink';
 import type { TrainerApi } from '../worker/api';
+import { initDataPanel } from './data-panel';
 
 const worker = new Worker(new URL('../worker/trainer.worker.ts', import.meta.url), { type: 'module', name: 'plantune-trainer' });
 const trainer = Comlink.wrap<TrainerApi>(worker);
@@ -30,3 +31,4 @@ async function showGpu(): Promise<void> {
 }
 
 void showGpu();
+initDataPanel(trainer);

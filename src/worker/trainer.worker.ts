@@ -1,9 +1,21 @@
-// The dedicated worker that owns the GPU engine. The page talks to it only through Comlink.
+// The dedicated worker that owns the GPU engine and the database. The page talks to it only through Comlink.
 import * as Comlink from 'comlink';
 import { Engine } from '../gpu/engine';
+import { openPlantuneDb, type PlantuneDb } from '../store/db';
 import type { GpuDescription, GpuUnavailable, TrainerApi } from './api';
+import { createDataApi } from './data-api';
 
 let engine: Promise<Engine> | null = null;
+let db: Promise<PlantuneDb> | null = null;
+
+/** The database, opened once for every handler; a failed open is retried on the next call. */
+function openDb(): Promise<PlantuneDb> {
+  db ??= openPlantuneDb().catch((e: unknown) => {
+    db = null;
+    throw e;
+  });
+  return db;
+}
 
 const api: TrainerApi = {
   async describeGpu(): Promise<GpuDescription | GpuUnavailable> {
@@ -27,6 +39,7 @@ const api: TrainerApi = {
       return { ok: false, message: e instanceof Error ? e.message : String(e) };
     }
   },
+  ...createDataApi(openDb),
 };
 
 Comlink.expose(api);
