@@ -122,7 +122,8 @@ export function exportPeftAdapter(layers: readonly LoraLayer[], opts: PeftExport
     if (seen.has(l.module)) throw new Error(`PEFT export: module "${l.module}" given twice`);
     seen.add(l.module);
     if (l.r !== opts.r) throw new Error(`PEFT export: module "${l.module}" has rank ${l.r}, but the adapter's r is ${opts.r}`);
-    if (!config.target_modules.includes(lastComponent(l.module))) {
+    // PEFT's rule: a key selects the module whose path equals it or ends in `.key` (so `mlp.c_proj` works).
+    if (!config.target_modules.some((key) => l.module === key || l.module.endsWith(`.${key}`))) {
       throw new Error(`PEFT export: module "${l.module}" is not matched by target_modules [${config.target_modules.join(', ')}]`);
     }
     if (l.A.length !== l.r * l.inFeatures) {

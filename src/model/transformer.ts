@@ -272,6 +272,8 @@ export class Transformer {
     for (const [name, arr] of Object.entries(batch)) {
       if ((arr as ArrayLike<number>).length !== N) throw new RangeError(`batch.${name} has ${(arr as ArrayLike<number>).length} entries, expected B·T = ${N}`);
     }
+    // Uploads take effect before any unsubmitted work: send what was recorded with the previous batch first.
+    this.e.rec.submit();
     this.shape = { B, T };
     upload(this.e.gpu, this.rows(this.tokens), batch.tokens);
     upload(this.e.gpu, this.rows(this.targets), batch.targets);
