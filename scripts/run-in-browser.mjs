@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Runs a TypeScript module in headless Chromium with WebGPU and streams its output here.
 // Usage: node scripts/run-in-browser.mjs <module.ts> [args...]
-// The module's default export is `async (ctx: { args: string[], log(line), writeFile(path, data) }) => number | void`
+// The module's default export is `async (ctx: { args, log(line), readFile(path), writeFile(path, data) }) => number | void`
 // (see src/cli/headless-entry.ts). Benchmarks, the training CLI and the demo all run this way, so the
 // code that runs is the same worker/engine code the page uses.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { startBrowserSession } from './browser-session.mjs';
 
@@ -30,6 +30,7 @@ try {
     mkdirSync(dirname(resolve(path)), { recursive: true });
     writeFileSync(resolve(path), Buffer.from(base64, 'base64'));
   });
+  await page.exposeFunction('__plantuneReadFile', (path) => readFileSync(resolve(path)).toString('base64'));
   await page.goto(`${url}scripts/headless.html`);
   code = await page.evaluate(
     async ({ entry, args }) => {

@@ -5,6 +5,8 @@ export interface HeadlessContext {
   args: string[];
   /** One line to the terminal. */
   log(line: string): void;
+  /** Reads a file on the machine running the CLI (paths relative to the project root). */
+  readFile(path: string): Promise<Uint8Array>;
   /** Writes a file on the machine running the CLI (paths relative to the project root). */
   writeFile(path: string, data: Uint8Array | string): Promise<void>;
 }
@@ -15,6 +17,7 @@ declare global {
   interface Window {
     __plantuneLog(line: string): Promise<void>;
     __plantuneWriteFile(path: string, base64: string): Promise<void>;
+    __plantuneReadFile(path: string): Promise<string>;
   }
 }
 
@@ -28,6 +31,7 @@ export async function runHeadless(main: HeadlessMain, args: string[]): Promise<n
   const ctx: HeadlessContext = {
     args,
     log: (line) => void window.__plantuneLog(line),
+    readFile: async (path) => Uint8Array.from(atob(await window.__plantuneReadFile(path)), (c) => c.charCodeAt(0)),
     writeFile: (path, data) => window.__plantuneWriteFile(path, toBase64(typeof data === 'string' ? new TextEncoder().encode(data) : data)),
   };
   try {
