@@ -6,7 +6,7 @@ export interface HeadlessContext {
   /** One line to the terminal. */
   log(line: string): void;
   /** Reads a file on the machine running the CLI (paths relative to the project root). */
-  readFile(path: string): Promise<Uint8Array>;
+  readFile(path: string): Promise<Uint8Array<ArrayBuffer>>;
   /** Writes a file on the machine running the CLI (paths relative to the project root). */
   writeFile(path: string, data: Uint8Array | string): Promise<void>;
 }

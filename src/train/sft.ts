@@ -23,6 +23,11 @@ export interface SftConfig {
   /** Evaluate every this many steps (0 = only at the end, when eval items are given). */
   evalEvery: number;
   evalMaxNewTokens: number;
+  /**
+   * Pack whole examples into full rows of the model's T (pretraining on short texts): draw this many
+   * examples per micro-batch; the ones that do not fit go back to the front of the data order.
+   */
+  packDraw?: number;
   /** Per-example loss weight (reward-weighted BC); default 1. */
   exampleWeights?: Float32Array;
 }
@@ -71,6 +76,11 @@ export async function runSft(
     const step = state.step + 1;
     // Build the step's micro-batches first: the loss divisor is the step's total loss tokens.
     const micro = Array.from({ length: cfg.gradAccum }, () => {
+      if (cfg.packDraw) {
+        const m = makeBatch(examples, state.order.next(cfg.packDraw), { B: cfg.batchSize, T: cap, padId: tokenizer.padId, pack: true, exampleWeights: cfg.exampleWeights });
+        state.order.putBack(m.leftover);
+        return m;
+      }
       const idx = state.order.next(cfg.batchSize);
       const T = Math.min(cap, Math.max(...idx.map((i) => examples[i].ids.length)) - 1);
       return makeBatch(examples, idx, { B: cfg.batchSize, T, padId: tokenizer.padId, exampleWeights: cfg.exampleWeights });
