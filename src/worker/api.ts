@@ -2,6 +2,9 @@
 import type { RejectCode, Rejection } from '../data/rejection';
 import type { PlanStep, SourceFormat } from '../data/trajectory';
 import type { DatasetCounts, Split, SplitSettings } from '../store/datasets';
+import type { RunApi } from './run-types';
+
+export type { RandomModel, RunApi, RunConfig, RunEvent, RunInfo } from './run-types';
 
 export interface GpuDescription {
   ok: true;
@@ -146,7 +149,7 @@ export interface DataApi {
   getRejections(id: string): Promise<RejectionRow[]>;
 }
 
-export interface TrainerApi extends DataApi {
+export interface TrainerApi extends DataApi, RunApi {
   /** Acquires the GPU (once) and describes it, or says why there is none. */
   describeGpu(): Promise<GpuDescription | GpuUnavailable>;
 }

@@ -4,6 +4,7 @@ import { Engine } from '../gpu/engine';
 import { openPlantuneDb, type PlantuneDb } from '../store/db';
 import type { GpuDescription, GpuUnavailable, TrainerApi } from './api';
 import { createDataApi } from './data-api';
+import { createRunApi } from './run-api';
 
 let engine: Promise<Engine> | null = null;
 let db: Promise<PlantuneDb> | null = null;
@@ -17,11 +18,18 @@ function openDb(): Promise<PlantuneDb> {
   return db;
 }
 
+/** The engine, created once; created again after a failed creation or a lost device. */
+async function getEngine(): Promise<Engine> {
+  const current = await engine?.catch(() => null);
+  if (current && !current.gpu.isLost) return current;
+  engine = Engine.create();
+  return engine;
+}
+
 const api: TrainerApi = {
   async describeGpu(): Promise<GpuDescription | GpuUnavailable> {
     try {
-      engine ??= Engine.create();
-      const { gpu } = await engine;
+      const { gpu } = await getEngine();
       const l = gpu.limits;
       return {
         ok: true,
@@ -40,6 +48,7 @@ const api: TrainerApi = {
     }
   },
   ...createDataApi(openDb),
+  ...createRunApi({ openDb, engine: getEngine }),
 };
 
 Comlink.expose(api);
