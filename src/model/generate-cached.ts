@@ -8,25 +8,19 @@
 import { readF32, readI32 } from '../gpu/transfer';
 import { sample } from '../kernels/sample';
 import { Decoder } from './decode';
-import type { GenerateOptions, Generation } from './generate';
+import { type GenerateOptions, type Generation, Sequences, inChunks } from './sequences';
 import type { Transformer } from './transformer';
 
 /** Generate for every prompt; prompts are processed in chunks of the model's batch capacity. */
-export async function generateWithCache(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
-  const out: Generation[] = [];
-  for (let i = 0; i < prompts.length; i += model.opts.B) out.push(...(await generateChunk(model, prompts.slice(i, i + model.opts.B), opts, i)));
-  return out;
+export function generateWithCache(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
+  return inChunks(model, prompts, 'generateWithCache', (part) => generateChunk(model, part, opts));
 }
 
-async function generateChunk(model: Transformer, prompts: number[][], opts: GenerateOptions, firstRow: number): Promise<Generation[]> {
+async function generateChunk(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
   const { e } = model;
   const B = prompts.length;
   const cap = model.opts.T;
   const padId = opts.padId ?? 0;
-  for (const [i, p] of prompts.entries()) {
-    if (p.length === 0) throw new RangeError(`generateWithCache: prompt ${firstRow + i} is empty`);
-    if (p.length >= cap) throw new RangeError(`generateWithCache: prompt ${firstRow + i} has ${p.length} tokens; the model was allocated for ${cap}, which leaves no room to generate`);
-  }
   const seqs = new Sequences(prompts, opts, cap);
   if (opts.maxNewTokens <= 0) return seqs.gens;
   // The last sampled token is never fed back, so the cache needs prompt + maxNewTokens - 1 positions.
@@ -47,61 +41,4 @@ async function generateChunk(model: Transformer, prompts: number[][], opts: Gene
     for (const t of [next, nextLogp]) e.pool.release(t);
   }
   return seqs.gens;
-}
-
-/** The sequences of one chunk as they grow, with generate.ts's stop rules. */
-class Sequences {
-  private readonly seqs: number[][];
-  private readonly done: boolean[];
-  readonly gens: Generation[];
-
-  constructor(
-    prompts: number[][],
-    private readonly opts: GenerateOptions,
-    private readonly cap: number,
-  ) {
-    this.seqs = prompts.map((p) => [...p]);
-    this.done = prompts.map(() => false);
-    this.gens = prompts.map(() => ({ tokens: [], logprobs: [], finish: 'length' }));
-  }
-
-  get allDone(): boolean {
-    return this.done.every(Boolean);
-  }
-
-  /** (B) the newest token of each sequence (padId once finished). */
-  newest(padId: number): Int32Array {
-    return Int32Array.from(this.seqs, (s, b) => (this.done[b] ? padId : s[s.length - 1]));
-  }
-
-  /** (B) the newest token's position (0 once finished: the row's cache is no longer read). */
-  positions(): Uint32Array {
-    return Uint32Array.from(this.seqs, (s, b) => (this.done[b] ? 0 : s.length - 1));
-  }
-
-  /** Takes one step's sampled ids and log-probs (B); finished rows ignore theirs. */
-  accept(ids: Int32Array, lps: Float32Array): void {
-    const { opts } = this;
-    for (let b = 0; b < this.seqs.length; b++) {
-      if (this.done[b]) continue;
-      const g = this.gens[b];
-      if (opts.eosIds?.includes(ids[b])) {
-        this.finish(b, 'eos');
-        continue;
-      }
-      g.tokens.push(ids[b]);
-      g.logprobs.push(lps[b]);
-      this.seqs[b].push(ids[b]);
-      if (opts.stopStrings?.length && opts.decode) {
-        const text = opts.decode(g.tokens);
-        if (opts.stopStrings.some((s) => text.includes(s))) this.finish(b, 'stop');
-      }
-      if (this.seqs[b].length >= this.cap) this.done[b] = true; // 'length'
-    }
-  }
-
-  private finish(b: number, why: Generation['finish']): void {
-    this.done[b] = true;
-    this.gens[b].finish = why;
-  }
 }

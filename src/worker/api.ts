@@ -1,6 +1,7 @@
 // The typed API the trainer worker exposes through Comlink. The page only sees these interfaces.
-import type { RejectCode, Rejection } from '../data/rejection';
+import type { RejectCode } from '../data/rejection';
 import type { PlanStep, SourceFormat } from '../data/trajectory';
+import type { ImportSummary } from '../data/validate';
 import type { DatasetCounts, Split, SplitSettings } from '../store/datasets';
 import type { RunApi } from './run-types';
 
@@ -50,25 +51,13 @@ export interface ImportProgress {
   rejected: number;
 }
 
-/** The import report of one file. Every record is accounted for: rows = kept + rejected. */
-export interface FileImportReport {
-  file: string;
+/**
+ * The import report of one file (the data module's summary, plus its size). Every record is
+ * accounted for: rows = kept + rejected; `rejections` lists the first IMPORT_LISTED_REJECTIONS
+ * (all are in `getRejections`).
+ */
+export interface FileImportReport extends ImportSummary {
   bytes: number;
-  /** The record format, when one was detected or given (none when no row was readable). */
-  format?: SourceFormat;
-  formatDetected: boolean;
-  rows: number;
-  kept: number;
-  rejected: number;
-  rejectedByReason: Partial<Record<RejectCode, number>>;
-  /** Rows rejected as the repetition of an earlier row (same id, or same content). */
-  duplicates: number;
-  /** Problems with the file as a whole (empty, binary, not JSON, truncated…). */
-  fileErrors: Rejection[];
-  /** The first `IMPORT_LISTED_REJECTIONS` row rejections, in file order. */
-  rejections: Rejection[];
-  /** Row rejections beyond those listed (all are in `getRejections`). */
-  rejectionsNotListed: number;
 }
 
 export interface ContaminationStatus {
