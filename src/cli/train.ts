@@ -18,6 +18,7 @@ import { promptBatch, tokenizeExamples } from '../train/batches';
 import type { EvalResult } from '../train/evaluate';
 import { evaluate } from '../train/evaluate';
 import { GrpoTrainer } from '../train/grpo';
+import { offlineSelection } from '../train/offline';
 import { AdamW } from '../train/optimizer';
 import { newSftState, runSft } from '../train/sft';
 import { evalProblems, trainProblems } from '../train/synthetic-sets';
@@ -181,15 +182,11 @@ export async function runTraining(ctx: HeadlessContext, flags: Flags): Promise<T
     let exampleWeights: Float32Array | undefined;
     if (mode === 'offline') {
       const how = str(flags, 'offline', 'filtered');
-      const byId = new Map(train.map((t) => [t.id, t.rewards?.answerCorrectness]));
-      const scored = examples.filter((x) => byId.get(x.id) !== undefined);
-      if (!scored.length) throw new Error('offline RL needs scored trajectories (rewards.answerCorrectness), e.g. GSM8K-AI-SubQ qg_test_dataset.jsonl or a Plantune JSONL with rewards');
-      if (how === 'filtered') examples = scored.filter((x) => byId.get(x.id) === 1);
-      else {
-        examples = scored;
-        exampleWeights = Float32Array.from(scored, (x) => byId.get(x.id)!);
-      }
-      ctx.log(`offline RL (${how} BC): ${examples.length} of ${scored.length} scored examples used`);
+      if (how !== 'filtered' && how !== 'weighted') throw new UsageError(`--offline must be filtered or weighted, got ${how}`);
+      const sel = offlineSelection(examples, train, how);
+      examples = sel.examples;
+      exampleWeights = sel.weights;
+      ctx.log(`offline RL (${how} BC): ${examples.length} of ${sel.scored} scored examples used`);
     }
     const state = newSftState(examples.length, seed);
     await runSft(model, opt, tokenizer, examples, [], {
