@@ -355,7 +355,8 @@ export class Transformer {
     this.loraGrads?.destroy();
     for (const t of this.acts.all) this.e.pool.release(t);
     for (const t of [this.tokens, this.targets, this.weights, this.loss, this.logprob, this.entropy, this.tokenIndex.ids, this.tokenIndex.starts, this.tokenIndex.positions]) this.e.pool.release(t);
-    const seen = new Set<Tensor>();
-    for (const b of this.lora.values()) for (const t of [b.u, b.du]) if (!seen.has(t)) { seen.add(t); this.e.pool.release(t); }
+    // GPT-2's c_attn adapter feeds q, k and v: its u/du scratch appears under three weights.
+    const scratchTensors = new Set([...this.lora.values()].flatMap((b) => [b.u, b.du]));
+    for (const t of scratchTensors) this.e.pool.release(t);
   }
 }

@@ -142,6 +142,7 @@ export class GrpoTrainer {
     const correct = texts.map((completion, i) => correctnessReward({ completion, gold: gold(i), style: cfg.style }));
     const adv = groupAdvantages(rewards, cfg.G, cfg.scale);
 
+    const lr = learningRate({ ...cfg.schedule, totalSteps: cfg.steps }, step - 1);
     const tTrain = performance.now();
     const rolls = rollouts(items, cfg.G, gens, tokenizer.eosId, tokenizer.padId, model.opts.B, cfg.maskTruncated);
     // Per scored token: its rollout, position, and the advantage of its sequence.
@@ -181,7 +182,7 @@ export class GrpoTrainer {
         await model.forward({ dscale: 1 });
         await model.backward();
       }
-      await this.opt.step(learningRate({ ...cfg.schedule, totalSteps: cfg.steps }, step - 1), step);
+      await this.opt.step(lr, step);
       e.rec.submit();
     }
     const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
@@ -195,7 +196,7 @@ export class GrpoTrainer {
       loss: last.loss,
       clipFraction: last.clipFraction,
       kl: last.meanKl,
-      lr: learningRate({ ...cfg.schedule, totalSteps: cfg.steps }, step - 1),
+      lr,
       gradNorm: (await readF32(e.gpu, this.opt.norm))[0],
       completionTokens,
       decodeTokensPerSecond: completionTokens / genSeconds,

@@ -2,7 +2,7 @@
 import type { RejectCode } from '../data/rejection';
 import type { PlanStep, SourceFormat } from '../data/trajectory';
 import type { ImportSummary } from '../data/validate';
-import type { DatasetCounts, Split, SplitSettings } from '../store/datasets';
+import type { DatasetCounts, DatasetRecord, Split } from '../store/datasets';
 import type { RunApi } from './run-types';
 
 export type { RandomModel, RunApi, RunConfig, RunEvent, RunInfo } from './run-types';
@@ -97,13 +97,8 @@ export interface RejectionRow {
   reason: string;
 }
 
-export interface DatasetInfo {
-  id: string;
-  name: string;
-  format: SourceFormat;
-  createdAt: number;
-  counts: DatasetCounts;
-  split: SplitSettings;
+/** A stored dataset as the page lists it: the store's record with only the rejection count. */
+export interface DatasetInfo extends Omit<DatasetRecord, 'rejections'> {
   rejected: number;
 }
 
