@@ -3,9 +3,11 @@ import type { RejectCode } from '../data/rejection';
 import type { PlanStep, SourceFormat } from '../data/trajectory';
 import type { ImportSummary } from '../data/validate';
 import type { DatasetCounts, DatasetRecord, Split } from '../store/datasets';
+import type { ModelApi } from './model-types';
 import type { RunApi } from './run-types';
 
-export type { RandomModel, RunApi, RunConfig, RunEvent, RunInfo } from './run-types';
+export type * from './model-types';
+export type * from './run-types';
 
 export interface GpuDescription {
   ok: true;
@@ -133,7 +135,7 @@ export interface DataApi {
   getRejections(id: string): Promise<RejectionRow[]>;
 }
 
-export interface TrainerApi extends DataApi, RunApi {
+export interface TrainerApi extends DataApi, RunApi, ModelApi {
   /** Acquires the GPU (once) and describes it, or says why there is none. */
   describeGpu(): Promise<GpuDescription | GpuUnavailable>;
 }

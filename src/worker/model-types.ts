@@ -1,0 +1,68 @@
+// The model part of the trainer worker's API: the default model, models dropped by the user
+// (HF folder or llama2.c .bin) or fetched from the Hugging Face hub, stored in IndexedDB, and
+// what each costs on this adapter.
+
+/** Where a model comes from: the served default, a stored one, or a served folder. */
+export type ModelRef = { kind: 'default' } | { kind: 'stored'; id: string } | { kind: 'dir'; dir: string };
+
+export interface MemoryEstimate {
+  /** Bytes: parameters, gradients, AdamW moments (of the trained parameters), activations, total. */
+  params: number;
+  grads: number;
+  moments: number;
+  activations: number;
+  total: number;
+  /** The largest single buffer and binding the plan needs, against the adapter's limits. */
+  largestBuffer: number;
+  largestBinding: number;
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  fits: boolean;
+  /** When it does not fit: what exceeds and what to reduce (batch, seq, LoRA, a smaller model). */
+  problems: string[];
+}
+
+export interface ModelInfo {
+  ref: ModelRef;
+  name: string;
+  /** HF architecture, e.g. LlamaForCausalLM. */
+  architecture: string;
+  family: 'llama' | 'gpt2';
+  params: number;
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  vocab: number;
+  context: number;
+  tiedEmbeddings: boolean;
+  tokenizer: string;
+  /** Files and their sizes. */
+  files: { name: string; bytes: number }[];
+}
+
+export interface StoredModelInfo extends ModelInfo {
+  id: string;
+  createdAt: number;
+}
+
+export interface ModelDownloadProgress {
+  file: string;
+  loaded: number;
+  total: number | null;
+  /** Bytes over all files so far, and their total when known. */
+  loadedAll: number;
+  totalAll: number | null;
+}
+
+export interface ModelApi {
+  /** Reads a model's config and file list (no weights uploaded). */
+  describeModel(ref: ModelRef): Promise<ModelInfo>;
+  /** Memory a run of this model would take with (batch, seq, LoRA rank or full), against this adapter. */
+  estimateMemory(ref: ModelRef, plan: { batch: number; seq: number; loraRank?: number }): Promise<MemoryEstimate>;
+  /** Validates (config, weights, tokenizer) and stores dropped files: a HF folder's files, or one llama2.c .bin (with tokenizer.json if any). */
+  importModel(files: File[], name?: string): Promise<StoredModelInfo>;
+  /** Downloads a model from the Hugging Face hub by repo id (online only), with progress, and stores it. */
+  importHubModel(repoId: string, onProgress?: (p: ModelDownloadProgress) => void): Promise<StoredModelInfo>;
+  listModels(): Promise<StoredModelInfo[]>;
+  deleteModel(id: string): Promise<void>;
+}
