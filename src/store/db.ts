@@ -1,12 +1,13 @@
 // Plantune's IndexedDB database (Dexie). Works in the page and in a Web Worker: nothing
 // here touches `window`. Open it with `openPlantuneDb`, then use the repository
-// functions in datasets.ts, models.ts, checkpoints.ts, runs.ts and metrics.ts.
+// functions in datasets.ts, models.ts, checkpoints.ts, runs.ts, metrics.ts and evals.ts.
 import Dexie, { type Table } from 'dexie';
 import type { Trajectory } from '../data/trajectory';
 import type { ChunkData } from './chunks';
 import type { CheckpointRecord } from './checkpoints';
 import type { DatasetRecord, StoredTrajectory } from './datasets';
 import { StorageUnavailableError, toOpenError } from './errors';
+import type { EvalRecord } from './evals';
 import type { MetricRecord } from './metrics';
 import type { ModelRecord } from './models';
 import type { RunRecord } from './runs';
@@ -34,6 +35,11 @@ export const SCHEMA_V1 = {
  */
 export const SCHEMA_V2 = {
   trajectories: '[datasetId+id], datasetId, problemId, [datasetId+split]',
+} as const;
+
+/** Version 3: a run's evaluations (accuracy, by plan length, samples), one per [runId+step]. Additive: nothing is rewritten. */
+export const SCHEMA_V3 = {
+  evals: '[runId+step], runId',
 } as const;
 
 /** A trajectory row as version 1 stored it. */
@@ -66,6 +72,7 @@ export class PlantuneDb extends Dexie {
   declare readonly checkpointFiles: Table<CheckpointFileChunk, [string, number, string, number]>;
   declare readonly runs: Table<RunRecord, string>;
   declare readonly metrics: Table<MetricRecord, [string, string, number]>;
+  declare readonly evals: Table<EvalRecord, [string, number]>;
 
   constructor(name: string, dependencies: { indexedDB?: IDBFactory; IDBKeyRange?: typeof IDBKeyRange }) {
     super(name, dependencies);
@@ -81,6 +88,7 @@ export class PlantuneDb extends Dexie {
             delete row.inEval;
           }),
       );
+    this.version(3).stores(SCHEMA_V3);
   }
 }
 

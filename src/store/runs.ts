@@ -1,5 +1,5 @@
 // Runs: one training run (SFT, GRPO or offline RL) with its configuration and status.
-// Its checkpoints and metrics are keyed by the run id and deleted with it.
+// Its checkpoints, metrics and evaluations are keyed by the run id and deleted with it.
 import type { PlantuneDb } from './db';
 import { guardStorage } from './errors';
 
@@ -58,13 +58,14 @@ export function listRuns(db: PlantuneDb): Promise<RunRecord[]> {
   return guardStorage('runs', () => db.runs.orderBy('createdAt').reverse().toArray());
 }
 
-/** Deletes a run with all its checkpoints and metrics, in one transaction. */
+/** Deletes a run with all its checkpoints, metrics and evaluations, in one transaction. */
 export function deleteRun(db: PlantuneDb, id: string): Promise<void> {
   return guardStorage('run deletion', () =>
-    db.transaction('rw', [db.runs, db.checkpoints, db.checkpointFiles, db.metrics], async () => {
+    db.transaction('rw', [db.runs, db.checkpoints, db.checkpointFiles, db.metrics, db.evals], async () => {
       await db.checkpointFiles.where('runId').equals(id).delete();
       await db.checkpoints.where('runId').equals(id).delete();
       await db.metrics.where('runId').equals(id).delete();
+      await db.evals.where('runId').equals(id).delete();
       await db.runs.delete(id);
     }),
   );

@@ -3,7 +3,7 @@ import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { saveCheckpoint } from '../../src/store/checkpoints';
 import { putDataset } from '../../src/store/datasets';
-import { SCHEMA_V1, SCHEMA_V2, openPlantuneDb, type PlantuneDb } from '../../src/store/db';
+import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, openPlantuneDb, type PlantuneDb } from '../../src/store/db';
 import { QuotaExceededError, StorageUnavailableError, formatBytes } from '../../src/store/errors';
 import { logMetrics } from '../../src/store/metrics';
 import { putModel } from '../../src/store/models';
@@ -127,7 +127,7 @@ describe('storage unavailable', () => {
   it('opens a database left at a newer version by a newer Plantune', async () => {
     const name = uniqueDbName();
     const newer = new Dexie(name);
-    newer.version(3).stores({ ...SCHEMA_V1, ...SCHEMA_V2, tags: 'id' });
+    newer.version(4).stores({ ...SCHEMA_V1, ...SCHEMA_V2, ...SCHEMA_V3, tags: 'id' });
     await newer.table('runs').put({ id: 'r1', name: 'run', mode: 'sft', config: {}, status: 'paused', createdAt: 1, updatedAt: 1 });
     newer.close();
 

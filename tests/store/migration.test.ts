@@ -2,7 +2,9 @@ import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { describe, expect, it } from 'vitest';
 import { getDataset, getTrajectories } from '../../src/store/datasets';
-import { SCHEMA_V1, openPlantuneDb, type TrajectoryRowV1 } from '../../src/store/db';
+import { SCHEMA_V1, SCHEMA_V2, openPlantuneDb, type TrajectoryRowV1 } from '../../src/store/db';
+import { listEvals, storeEval } from '../../src/store/evals';
+import { deleteRun } from '../../src/store/runs';
 import { trajectory, uniqueDbName } from './fixtures';
 
 function v1Row(id: string, problemId: string, inEval: boolean): TrajectoryRowV1 {
@@ -11,7 +13,7 @@ function v1Row(id: string, problemId: string, inEval: boolean): TrajectoryRowV1 
 }
 
 describe('schema migration', () => {
-  it('opens a version-1 database with data as version 2, data intact and split indexed', async () => {
+  it('opens a version-1 database with data as the current version, data intact and split indexed', async () => {
     const name = uniqueDbName();
     const v1 = new Dexie(name);
     v1.version(1).stores(SCHEMA_V1);
@@ -33,7 +35,7 @@ describe('schema migration', () => {
     v1.close();
 
     const db = await openPlantuneDb({ name });
-    expect(db.verno).toBe(2);
+    expect(db.verno).toBe(3);
     expect(await getDataset(db, 'gsm')).toEqual(dataset);
     const stored = await getTrajectories(db, 'gsm');
     expect(stored).toHaveLength(3);
@@ -50,13 +52,37 @@ describe('schema migration', () => {
     db.close();
   });
 
-  it('creates a fresh database directly at version 2', async () => {
+  it('opens a version-2 database as version 3: data intact, an empty evals table that runs use and delete', async () => {
+    const name = uniqueDbName();
+    const v2 = new Dexie(name);
+    v2.version(2).stores({ ...SCHEMA_V1, ...SCHEMA_V2 });
+    const run = { id: 'r1', name: 'run', mode: 'sft', config: { lr: 1 }, status: 'completed', createdAt: 1, updatedAt: 2 };
+    await v2.table('runs').put(run);
+    await v2.table('metrics').bulkPut([5, 10].map((step) => ({ runId: 'r1', step, name: 'loss', value: 1 / step, time: 3 })));
+    await v2.table('checkpoints').put({ runId: 'r1', step: 10, createdAt: 4, rng: [1], dataOrder: [], schedule: {}, files: [] });
+    v2.close();
+
+    const db = await openPlantuneDb({ name });
+    expect(db.verno).toBe(3);
+    expect(await db.runs.get('r1')).toEqual(run);
+    expect(await db.metrics.count()).toBe(2);
+    expect(await db.checkpoints.count()).toBe(1);
+    expect(await db.evals.count()).toBe(0);
+    await storeEval(db, 'r1', { step: 10, n: 2, accuracy: 0.5, bySteps: { 2: [2, 1] }, samples: [] });
+    expect((await listEvals(db, 'r1')).map((e) => e.accuracy)).toEqual([0.5]);
+    await deleteRun(db, 'r1');
+    expect([await db.runs.count(), await db.metrics.count(), await db.checkpoints.count(), await db.evals.count()]).toEqual([0, 0, 0, 0]);
+    db.close();
+  });
+
+  it('creates a fresh database directly at version 3', async () => {
     const db = await openPlantuneDb({ name: uniqueDbName() });
-    expect(db.verno).toBe(2);
+    expect(db.verno).toBe(3);
     expect(db.tables.map((t) => t.name).sort()).toEqual(
-      ['checkpointFiles', 'checkpoints', 'datasets', 'metrics', 'modelFiles', 'models', 'runs', 'trajectories'],
+      ['checkpointFiles', 'checkpoints', 'datasets', 'evals', 'metrics', 'modelFiles', 'models', 'runs', 'trajectories'],
     );
     expect(db.trajectories.schema.idxByName['[datasetId+split]']).toBeDefined();
+    expect(db.evals.schema.idxByName['runId']).toBeDefined();
     db.close();
   });
 });

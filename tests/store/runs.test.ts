@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { latestCheckpoint, saveCheckpoint } from '../../src/store/checkpoints';
 import type { PlantuneDb } from '../../src/store/db';
+import { listEvals, storeEval } from '../../src/store/evals';
 import { logMetrics, runMetrics } from '../../src/store/metrics';
 import { deleteRun, getRun, listRuns, putRun, setRunStatus } from '../../src/store/runs';
 import { bytes, openTestDb } from './fixtures';
@@ -38,7 +39,7 @@ describe('runs', () => {
     await expect(setRunStatus(db, 'ghost', 'running')).rejects.toThrow('No run "ghost" in storage');
   });
 
-  it('deletes a run with its checkpoints and metrics, and nothing of other runs', async () => {
+  it('deletes a run with its checkpoints, metrics and evaluations, and nothing of other runs', async () => {
     for (const id of ['r1', 'r2']) {
       await putRun(db, { id, name: id, mode: 'sft', config: {} });
       for (const step of [10, 20]) {
@@ -49,6 +50,7 @@ describe('runs', () => {
           { keepLast: 5, chunkBytes: 100 },
         );
         await logMetrics(db, id, step, { loss: 1 / step, 'tokens/s': 100 });
+        await storeEval(db, id, { step, n: 1, accuracy: 0, bySteps: {}, samples: [] });
       }
     }
     await deleteRun(db, 'r1');
@@ -56,10 +58,12 @@ describe('runs', () => {
     expect(await latestCheckpoint(db, 'r1')).toBeUndefined();
     expect(await db.checkpointFiles.where('runId').equals('r1').count()).toBe(0);
     expect(await runMetrics(db, 'r1')).toEqual([]);
+    expect(await listEvals(db, 'r1')).toEqual([]);
 
     expect((await getRun(db, 'r2'))?.id).toBe('r2');
     expect((await latestCheckpoint(db, 'r2'))?.step).toBe(20);
     expect(await db.checkpointFiles.count()).toBe(6);
     expect(await runMetrics(db, 'r2')).toHaveLength(4);
+    expect((await listEvals(db, 'r2')).map((e) => e.step)).toEqual([10, 20]);
   });
 });
