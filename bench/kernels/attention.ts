@@ -10,7 +10,8 @@
 import type { Engine } from '../../src/gpu/engine';
 import type { Tensor } from '../../src/gpu/tensor';
 import { createTensor } from '../../src/gpu/transfer';
-import { attentionBackward, attentionForward, attentionVariant } from '../../src/kernels/attention';
+import { attentionBackward, attentionClass, attentionForward, attentionVariant } from '../../src/kernels/attention';
+import { tuneAttention } from '../../src/kernels/attention-tune';
 import { matmul } from '../../src/kernels/matmul';
 import { row, timeKernel } from '../timing';
 
@@ -45,12 +46,16 @@ async function matmulRate(e: Engine, B: number, T: number, HS: number): Promise<
 }
 
 export async function benchAttention(e: Engine, log: (line: string) => void): Promise<void> {
-  const variant = attentionVariant(e, undefined, 'benchAttention');
-  log(`attention on ${e.gpu.adapter.name} (subgroups: ${e.gpu.hasSubgroups}), variant '${variant}'`);
+  log(`attention on ${e.gpu.adapter.name} (subgroups: ${e.gpu.hasSubgroups}); variant per class from a timed trial (forward+backward, B 2, NKV 4; median ms):`);
+  const classes = [32, 64].flatMap((HS) => [256, 512].map((T) => ({ kind: 'train' as const, B: 2, T, NH, NKV: 4, HS })));
+  await tuneAttention(e, classes, {
+    samples: 3,
+    onTrial: (cls, results) => log(`  ${cls}: ${results.map((r) => `${r.variant} ${r.ms.toFixed(1)}`).join(', ')}`),
+  });
   log('GFLOP/s with F = 4·B·NH·T²·HS/2 (causal forward), forward+backward = 3.5·F; matmul = q·kᵀ and p·v batched over B·NH, full.');
   log('Medians, and the best sample (less disturbed when other work shares the CPU); f+b/mm compares the best samples.');
-  const W = [3, 4, 4, 4, 5, 8, 9, 9, 9, 9, 9, 7];
-  log(row(['B', 'NH', 'NKV', 'HS', 'T', 'fwd ms', 'fwd GF/s', 'f+b ms', 'f+b GF/s', 'f+b best', 'mm best', 'f+b/mm'], W));
+  const W = [9, 3, 4, 4, 4, 5, 8, 9, 9, 9, 9, 9, 7];
+  log(row(['variant', 'B', 'NH', 'NKV', 'HS', 'T', 'fwd ms', 'fwd GF/s', 'f+b ms', 'f+b GF/s', 'f+b best', 'mm best', 'f+b/mm'], W));
   for (const HS of [32, 64]) {
     for (const T of [256, 512]) {
       for (const B of [1, 2, 4]) {
@@ -79,7 +84,8 @@ export async function benchAttention(e: Engine, log: (line: string) => void): Pr
           const fb = (3.5 * F) / (both.medianMs * 1e6);
           const fbBest = (3.5 * F) / (Math.min(...both.samples) * 1e6);
           const cells = [B, NH, NKV, HS, T, fwd.medianMs.toFixed(1), (F / (fwd.medianMs * 1e6)).toFixed(2), both.medianMs.toFixed(1), fb.toFixed(2)];
-          log(row([...cells, fbBest.toFixed(2), mm.toFixed(2), (fbBest / mm).toFixed(2)], W));
+          const variant = attentionVariant(e, undefined, 'benchAttention', attentionClass('train', HS, T));
+          log(row([variant, ...cells, fbBest.toFixed(2), mm.toFixed(2), (fbBest / mm).toFixed(2)], W));
           for (const x of [q, k, v, dout]) x.buffer.destroy();
           for (const x of [out, lse, dq, dk, dv]) e.pool.release(x);
         }

@@ -6,7 +6,7 @@
 // projection, so no permute or copy is needed. lse is (B, NH, T). Query head h uses kv head
 // h / (NH / NKV). scale defaults to 1/sqrt(HS).
 //
-// Variants (opts.variant forces one; the default is chosen by adapter):
+// Variants (opts.variant forces one; else a timed trial's winner, see attention-tune.ts; else by adapter):
 //  - 'subgroup': register kernels for CPU adapters (SwiftShader): a team of 4 lanes (one subgroup,
 //    one workgroup) owns a block of rows, rows held in private variables spread over the lanes,
 //    no workgroup memory. Needs the `subgroups` feature with subgroups of at least 4.
@@ -26,6 +26,7 @@ import { type ForwardMode, forwardKernel } from './attention/forward-gen';
 import { type Heads, expectHeads, overlaps, toHeads } from './attention/heads';
 import type { Lanes } from './attention/team';
 import { grid1d } from './grid';
+import { rememberedVariant, variantOverride } from './variant-cache';
 
 export type AttentionVariant = 'subgroup' | 'private' | 'tiled';
 
@@ -37,19 +38,37 @@ export interface AttentionOptions {
 }
 
 const LOG2E = Math.LOG2E;
+/** Name of the attention kernels in the variant cache. */
+export const KERNEL = 'attention';
 
 function subgroupsUsable(e: Engine): boolean {
   const min = (e.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize;
   return e.gpu.hasSubgroups && (min === undefined || min >= 4);
 }
 
-/** The variant to run: the forced one (checked), else 'subgroup'/'private' on CPU adapters and 'tiled' on GPUs. */
-export function attentionVariant(e: Engine, opts: AttentionOptions | undefined, kernel: string): AttentionVariant {
-  const v = opts?.variant;
+/** Tuning class of an attention problem: head size and log2 of the sequence length (decode: of the cache length). */
+export function attentionClass(kind: 'train' | 'decode', HS: number, T: number): string {
+  return `${kind} hs${HS} t${Math.ceil(Math.log2(Math.max(1, T)))}`;
+}
+
+/** Variants this adapter can run. */
+export function availableAttentionVariants(e: Engine): AttentionVariant[] {
+  return subgroupsUsable(e) ? ['subgroup', 'private', 'tiled'] : ['private', 'tiled'];
+}
+
+/**
+ * The variant to run: the forced one (checked), else the winner of a timed trial for this class
+ * (`tuneAttention`), else by adapter: 'subgroup'/'private' on CPU adapters and 'tiled' on GPUs.
+ * Forward and backward share the training class, so a forward's saved lse suits its backward.
+ */
+export function attentionVariant(e: Engine, opts: AttentionOptions | undefined, kernel: string, cls: string): AttentionVariant {
+  const v = opts?.variant ?? (variantOverride(KERNEL) as AttentionVariant | undefined);
   if (v === 'subgroup' && !subgroupsUsable(e)) {
     throw new Error(`${kernel}: the 'subgroup' variant needs the "subgroups" feature with subgroups of at least 4 lanes, which this adapter lacks`);
   }
   if (v) return v;
+  const tuned = rememberedVariant(e, KERNEL, cls) as AttentionVariant | undefined;
+  if (tuned && availableAttentionVariants(e).includes(tuned)) return tuned;
   if (!e.gpu.adapter.isSoftware) return 'tiled';
   return subgroupsUsable(e) ? 'subgroup' : 'private';
 }
@@ -125,7 +144,7 @@ export async function attentionForward(
   expectDType(lse, 'f32', `${K} lse`);
   checkBindings(K, [['out', out.x], ['lse', lse]], [['q', q.x], ['k', k.x], ['v', v.x]]);
   if (B * T === 0) return;
-  const variant = attentionVariant(e, opts, K);
+  const variant = attentionVariant(e, opts, K, attentionClass('train', HS, T));
   const scale2 = (opts.scale ?? 1 / Math.sqrt(HS)) * LOG2E;
   const G = NH / NKV;
   const lanes = lanesOf(variant);
@@ -189,7 +208,7 @@ export async function attentionBackward(
     throw new RangeError(`${K}: dk and dv overlap in one buffer without being the same tensor; pass two views of one tensor or separate tensors`);
   }
   if (B * T === 0) return;
-  const variant = attentionVariant(e, opts, K);
+  const variant = attentionVariant(e, opts, K, attentionClass('train', HS, T));
   const lanes = lanesOf(variant);
   const G = NH / NKV;
   const WG = 64;
@@ -261,7 +280,7 @@ export async function attentionDecode(
   expectDType(pos, 'u32', `${K} pos`);
   checkBindings(K, [['out', out.x]], [['q', q.x], ['kc', kc], ['vc', vc], ['pos', pos]]);
   if (B === 0 || Tmax === 0) return;
-  const variant = attentionVariant(e, opts, K);
+  const variant = attentionVariant(e, opts, K, attentionClass('decode', HS, Tmax));
   const scale2 = (opts.scale ?? 1 / Math.sqrt(HS)) * LOG2E;
   const G = NH / NKV;
   const maxDim = e.gpu.limits.maxComputeWorkgroupsPerDimension;

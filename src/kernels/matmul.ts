@@ -230,11 +230,15 @@ function params(p: Problem, kChunk: number, flags: number, alpha: number, slices
   ];
 }
 
+/** Set by collectMatmulShapes while it runs. */
+let shapeObserver: ((s: MatmulShape) => void) | null = null;
+
 // a is (M,K) [or (K,M) when transA], b is (K,N) [or (N,K) when transB], c is (M,N); batched: leading dim
 // (c is (batch,M,N); a or b without the batch dimension is shared by every batch entry).
 // c = alpha * a·b (+ bias[n]) (+ c when accumulate).
 export async function matmul(e: Engine, a: Tensor, b: Tensor, c: Tensor, opts: MatmulOptions = {}): Promise<void> {
   const p = problemOf(e, a, b, c, opts);
+  shapeObserver?.(p);
   const variant = opts.variant ? checkAvailable(e, opts.variant) : chooseMatmulVariant(e, p);
   const alpha = opts.alpha ?? 1;
   const bias = opts.bias ?? scratch(e, 'matmul no bias', [4]);
@@ -261,6 +265,18 @@ export async function matmul(e: Engine, a: Tensor, b: Tensor, c: Tensor, opts: M
   const grid = [ceilDiv(p.N, launch.cols), ceilDiv(p.M, launch.rows), p.batch * slices] as const;
   e.rec.dispatch(first, [partials, bias, e.rec.params(params(p, kChunk, PARTIAL, 1, slices)), a, b], grid);
   e.rec.dispatch(reduce, [c, bias, e.rec.params(params(p, kChunk, flags, alpha, slices)), partials], grid1d(ceilDiv(p.batch * p.M * p.N, REDUCE_WG), maxDim));
+}
+
+/** The shapes of the matmuls `run` launches (e.g. one training step of a model, to tune them). */
+export async function collectMatmulShapes(run: () => Promise<void>): Promise<MatmulShape[]> {
+  const shapes: MatmulShape[] = [];
+  shapeObserver = (p) => shapes.push({ M: p.M, N: p.N, K: p.K, batch: p.batch, transA: p.transA, transB: p.transB });
+  try {
+    await run();
+  } finally {
+    shapeObserver = null;
+  }
+  return shapes;
 }
 
 /** Describes what `matmul` would launch (for benchmarks and logs). */
