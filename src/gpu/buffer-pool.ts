@@ -2,17 +2,10 @@
 // step allocates nothing once warm. Tracks current and peak bytes held by live buffers.
 import type { Gpu } from './device';
 import { GpuOutOfMemoryError } from './errors';
+import { sizeClass } from './size-class';
 import { BYTES, type DType, type Tensor, numel, tensor } from './tensor';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-
-/** Size class: multiples of 256 B up to 4 KiB, then steps of 1/8 of the next power of two (<= 12.5% waste). */
-export function sizeClass(bytes: number): number {
-  const n = Math.max(256, Math.ceil(bytes / 4) * 4);
-  if (n <= 4096) return Math.ceil(n / 256) * 256;
-  const step = 2 ** Math.floor(Math.log2(n - 1)) / 8;
-  return Math.ceil(n / step) * step;
-}
 
 export interface PoolStats {
   /** Bytes in buffers currently handed out. */
