@@ -6,5 +6,5 @@ export default defineConfig({
   build: { target: 'es2022', outDir: 'dist' },
   server: { fs: { allow: ['.', '../shared'] } },
   // Pre-bundled up front so the first test run does not reload mid-way when Vite discovers them.
-  optimizeDeps: { include: ['dexie', 'comlink', '@xenova/transformers/src/tokenizers.js'] },
+  optimizeDeps: { include: ['dexie', 'comlink', 'uplot', '@xenova/transformers/src/tokenizers.js'] },
 });
