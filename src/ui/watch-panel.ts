@@ -159,10 +159,13 @@ export function initWatchPanel(trainer: Comlink.Remote<TrainerApi>, options: Wat
     timer ??= setTimeout(draw, REDRAW_MS);
   };
 
+  /** Numbers the record reads: only the latest one's answer is applied (an earlier read may answer later). */
+  let reads = 0;
   /** Re-reads the run's record (status, latest checkpoint) and passes it on. */
   async function refreshRun(w: Watched): Promise<void> {
+    const ticket = ++reads;
     const fresh = (await trainer.listRuns()).find((r) => r.id === w.run.id);
-    if (!fresh || watched !== w) return;
+    if (!fresh || watched !== w || ticket !== reads) return;
     w.run = fresh;
     options.onRunUpdate?.(fresh);
     schedule();
