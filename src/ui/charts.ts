@@ -34,7 +34,7 @@ export interface ChartSpec {
 
 export interface Chart {
   readonly element: HTMLElement;
-  /** New data: one series per line (each by increasing step). The caption and text alternative describe the first line. */
+  /** New data: one series per line (each by increasing step; missing ones are empty). The caption and text alternative describe the first line. */
   update(series: readonly (readonly Point[])[]): void;
   destroy(): void;
 }
@@ -97,7 +97,8 @@ export function createChart(spec: ChartSpec): Chart {
 
   return {
     element,
-    update(series) {
+    update(given) {
+      const series = spec.lines.map((_, i) => given[i] ?? []);
       plot.setData(alignSeries(series) as uPlot.AlignedData);
       const main = series[0] ?? [];
       const last = main[main.length - 1];

@@ -16,8 +16,8 @@ const REDRAW_MS = 300;
 const SAMPLES_SHOWN = 6;
 
 export interface WatchPanel {
-  /** Shows a run: its stored metrics and evals, then live events. */
-  show(run: RunInfo): Promise<void>;
+  /** Shows a run: its stored metrics and evals, then live events; null clears the panel. */
+  show(run: RunInfo | null): Promise<void>;
   /** An event of the run being trained; ignored when `runId` is given and is not the run shown. */
   onEvent(ev: RunEvent, runId?: string): void;
 }
@@ -208,8 +208,26 @@ export function initWatchPanel(trainer: Comlink.Remote<TrainerApi>, options: Wat
     schedule();
   }
 
-  async function show(run: RunInfo): Promise<void> {
+  function clear(): void {
+    watched = null;
+    queued = null;
+    delete section.dataset.run;
+    title.textContent = 'Choose a run in the Runs list to see its charts, evaluations and sample completions.';
+    for (const c of Object.values(charts)) c.update([]);
+    bar.value = 0;
+    progressText.textContent = '';
+    phase.textContent = '';
+    say('');
+    evalsBox.replaceChildren(el('p', { class: 'muted' }, 'Choose a run to see its evaluations.'));
+    samplesBox.replaceChildren(el('p', { class: 'muted' }, 'Choose a run to see its sample completions.'));
+  }
+
+  async function show(run: RunInfo | null): Promise<void> {
     const mine = ++generation;
+    if (!run) {
+      clear();
+      return;
+    }
     const w: Watched = { run, series: emptySeries(), evals: [], grpoSamples: null, step: run.checkpointStep, eta: null, tokensPerSecond: null };
     watched = w;
     queued = [];
@@ -248,7 +266,6 @@ export function initWatchPanel(trainer: Comlink.Remote<TrainerApi>, options: Wat
     else apply(watched, ev);
   }
 
-  evalsBox.replaceChildren(el('p', { class: 'muted' }, 'Choose a run to see its evaluations.'));
-  samplesBox.replaceChildren(el('p', { class: 'muted' }, 'Choose a run to see its sample completions.'));
+  clear();
   return { show, onEvent };
 }

@@ -200,6 +200,16 @@ describe('the Watch panel', () => {
     await slow;
     expect($('#watch').dataset.run).toBe('run-b');
     expect(points('loss')).toBe(0);
+
+    await watch.show(runA);
+    expect(points('loss')).toBe(5);
+    await watch.show(null); // no run chosen
+    expect($('#watch').dataset.run).toBeUndefined();
+    expect(points('loss')).toBe(0);
+    expect($('#watch-run').textContent).toContain('Choose a run');
+    watch.onEvent(step(7, 0.8));
+    await redraw();
+    expect(points('loss')).toBe(0);
   });
 
   it('resizes its charts with the container', async () => {
