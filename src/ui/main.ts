@@ -2,6 +2,10 @@
 import * as Comlink from 'comlink';
 import type { TrainerApi } from '../worker/api';
 import { initDataPanel } from './data-panel';
+import { initExportPanel } from './export-panel';
+import { initModelPanel } from './model-panel';
+import { initRunPanel } from './run-panel';
+import { initWatchPanel } from './watch-panel';
 
 const worker = new Worker(new URL('../worker/trainer.worker.ts', import.meta.url), { type: 'module', name: 'plantune-trainer' });
 const trainer = Comlink.wrap<TrainerApi>(worker);
@@ -31,4 +35,14 @@ async function showGpu(): Promise<void> {
 }
 
 void showGpu();
+const model = initModelPanel(trainer);
 initDataPanel(trainer);
+const exporter = initExportPanel(trainer);
+const watch = initWatchPanel(trainer, { onRunUpdate: (run) => exporter.show(run) });
+initRunPanel(trainer, model, {
+  onSelect: (run) => {
+    if (run) void watch.show(run);
+    exporter.show(run);
+  },
+  onEvent: (ev, runId) => watch.onEvent(ev, runId),
+});
