@@ -124,7 +124,7 @@ describe('the Data section', () => {
     await page.fill('#data-name', 'GSM8K train, test as eval');
     // Record every value the progress bar takes, to see that it moves while the file streams.
     await page.evaluate(() => {
-      const bar = document.querySelector('progress')!;
+      const bar = document.querySelector('#data-progress')!;
       const seen: string[] = [];
       Object.assign(window, { progressSeen: seen });
       new MutationObserver(() => seen.push(bar.getAttribute('value') ?? 'indeterminate')).observe(bar, { attributes: true, attributeFilter: ['value'] });
