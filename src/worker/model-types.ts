@@ -2,24 +2,13 @@
 // (HF folder or llama2.c .bin) or fetched from the Hugging Face hub, stored in IndexedDB, and
 // what each costs on this adapter.
 
+import type { MemoryEstimate } from '../model/memory';
+
 /** Where a model comes from: the served default, a stored one, or a served folder. */
 export type ModelRef = { kind: 'default' } | { kind: 'stored'; id: string } | { kind: 'dir'; dir: string };
 
-export interface MemoryEstimate {
-  /** Bytes: parameters, gradients, AdamW moments (of the trained parameters), activations, total. */
-  params: number;
-  grads: number;
-  moments: number;
-  activations: number;
-  total: number;
-  /** The largest single buffer and binding the plan needs, against the adapter's limits. */
-  largestBuffer: number;
-  largestBinding: number;
-  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
-  fits: boolean;
-  /** When it does not fit: what exceeds and what to reduce (batch, seq, LoRA, a smaller model). */
-  problems: string[];
-}
+/** Bytes of parameters, gradients, moments, activations... and whether they fit: see src/model/memory.ts. */
+export type { MemoryEstimate };
 
 export interface ModelInfo {
   ref: ModelRef;
