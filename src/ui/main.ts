@@ -5,6 +5,7 @@ import { initDataPanel } from './data-panel';
 import { initExportPanel } from './export-panel';
 import { initModelPanel } from './model-panel';
 import { initRunPanel } from './run-panel';
+import { initTeacherPanel } from './teacher-panel';
 import { initWatchPanel } from './watch-panel';
 
 const worker = new Worker(new URL('../worker/trainer.worker.ts', import.meta.url), { type: 'module', name: 'plantune-trainer' });
@@ -37,11 +38,12 @@ async function showGpu(): Promise<void> {
 void showGpu();
 const model = initModelPanel(trainer);
 initDataPanel(trainer);
+initTeacherPanel(trainer);
 const exporter = initExportPanel(trainer);
 const watch = initWatchPanel(trainer, { onRunUpdate: (run) => exporter.show(run) });
 initRunPanel(trainer, model, {
   onSelect: (run) => {
-    if (run) void watch.show(run);
+    void watch.show(run);
     exporter.show(run);
   },
   onEvent: (ev, runId) => watch.onEvent(ev, runId),
