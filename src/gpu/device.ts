@@ -36,6 +36,11 @@ export interface GpuOptions {
   powerPreference?: GPUPowerPreference;
   /** For tests: acquire from this object instead of `navigator.gpu`. */
   gpu?: GPU | undefined;
+  /**
+   * Largest storage binding kernels may use, in bytes (default: the adapter's maxStorageBufferBindingSize).
+   * Tests lower it to run the split-binding paths on tiny models; it cannot exceed the device's limit.
+   */
+  bindingLimit?: number;
 }
 
 export interface AdapterSummary {
@@ -59,6 +64,7 @@ export class Gpu {
   private lostError: DeviceLostError | null = null;
   private pendingErrors: GpuError[] = [];
   private listeners = new Set<GpuErrorListener>();
+  private forcedBindingLimit: number | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -85,6 +91,25 @@ export class Gpu {
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
+  }
+
+  /**
+   * Largest storage-buffer range one kernel binding may cover, in bytes: the device's
+   * maxStorageBufferBindingSize unless lowered. Launchers split tensors larger than this into
+   * chunks (see src/kernels/split.ts); the recorder refuses any binding above it.
+   */
+  get bindingLimit(): number {
+    return this.forcedBindingLimit ?? this.limits.maxStorageBufferBindingSize;
+  }
+
+  /** Lower the binding limit (tests); `null` restores the device's limit. */
+  set bindingLimit(bytes: number | null) {
+    const max = this.limits.maxStorageBufferBindingSize;
+    const align = this.limits.minStorageBufferOffsetAlignment;
+    if (bytes !== null && !(Number.isInteger(bytes) && bytes >= align && bytes <= max)) {
+      throw new RangeError(`bindingLimit must be an integer number of bytes in [${align}, ${max}] (minStorageBufferOffsetAlignment .. maxStorageBufferBindingSize), got ${bytes}`);
+    }
+    this.forcedBindingLimit = bytes === null || bytes === max ? null : bytes;
   }
 
   get isLost(): boolean {
@@ -146,5 +171,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   for (const f of OPTIONAL_FEATURES) if (adapter.features.has(f)) features.add(f);
 
   const device = await adapter.requestDevice({ requiredFeatures: [...features], requiredLimits });
-  return new Gpu(device, summary);
+  const result = new Gpu(device, summary);
+  if (opts.bindingLimit !== undefined) result.bindingLimit = opts.bindingLimit;
+  return result;
 }

@@ -23,4 +23,14 @@ export class Engine {
   get device(): GPUDevice {
     return this.gpu.device;
   }
+
+  /** Largest storage binding a kernel may use, in bytes (Gpu.bindingLimit); tensors above it are split. */
+  get bindingLimit(): number {
+    return this.gpu.bindingLimit;
+  }
+
+  /** Lower the binding limit to exercise the split paths (tests); `null` restores the device's limit. */
+  set bindingLimit(bytes: number | null) {
+    this.gpu.bindingLimit = bytes;
+  }
 }

@@ -81,3 +81,20 @@ export class GpuOutOfMemoryError extends GpuError {
     super(`The GPU ran out of memory while ${what}. Reduce the batch size, sequence length or model size, or use LoRA.`);
   }
 }
+
+/**
+ * A kernel would bind a tensor larger than the binding limit (the adapter's maxStorageBufferBindingSize)
+ * and has no split for it: raised before WebGPU sees the binding, naming the tensor.
+ */
+export class BindingTooLargeError extends GpuError {
+  constructor(
+    readonly what: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      `${what} needs ${bytes} bytes in one storage binding, more than this adapter's limit of ${limit} bytes ` +
+        '(maxStorageBufferBindingSize), and it cannot be split further. Reduce the batch size, sequence length or model size.',
+    );
+  }
+}

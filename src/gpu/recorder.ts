@@ -1,6 +1,7 @@
 // Step recorder: kernels record dispatches into one command encoder; `submit()` sends the whole
 // step in one queue submission. Small uniform parameters go into one reusable arena buffer.
 import type { Gpu } from './device';
+import { BindingTooLargeError } from './errors';
 import { type Tensor, byteLength } from './tensor';
 
 export type Param = readonly ['u32' | 'i32' | 'f32', number];
@@ -57,6 +58,9 @@ export class Recorder {
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => {
       const isTensor = 'shape' in b;
       const size = isTensor ? Math.max(4, byteLength(b)) : b.size;
+      if (isTensor && size > this.gpu.bindingLimit) {
+        throw new BindingTooLargeError(`${pipeline.label}: binding ${i}, ${b.label ?? 'a tensor'} [${b.shape}] ${b.dtype},`, size, this.gpu.bindingLimit);
+      }
       return { binding: i, resource: { buffer: b.buffer, offset: b.offset, size } };
     });
     const group = this.gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: pipeline.label });
