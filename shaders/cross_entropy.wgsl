@@ -3,7 +3,9 @@
 // prepended row_reduce_*.wgsl (one invocation or one workgroup per row, by variant); where the
 // gradient goes (a separate tensor, or over the logits) from the appended store_grad snippet
 // (see cross-entropy.ts).
-// Binding 0 is the parameters.
+// Binding 0 is the parameters. Logits larger than one binding are bound a block of rows at a time
+// (cross-entropy.ts): `logits` (and dlogits) are then the block, N its row count, and row n of the
+// block is row row0 + n of the per-row tensors (row0 = 0 when unsplit).
 
 override WG: u32 = 256;
 override GRAD: bool = true;
@@ -13,6 +15,7 @@ struct Params {
   V: u32,
   dscale: f32, // multiplies every gradient, e.g. 1 / (number of unmasked tokens)
   bad: f32,    // NaN: the logit used for a target outside [0, V), so the loss of such a row is NaN
+  row0: u32,   // first row of the bound block of logits
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -35,8 +38,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (n >= p.N) { return; }
   let lane = row_lane(lid);
   let base = n * p.V;
-  let t = targets[n];
-  let w = weights[n];
+  let row = p.row0 + n;
+  let t = targets[row];
+  let w = weights[row];
   // read before the gradient pass, which the in-place variant writes over the row (in the block
   // variants, every invocation has read it before the first row reduction's barrier)
   var xt = p.bad;
@@ -65,9 +69,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let logZ = M + log(S);
 
   if (lane == 0u) {
-    loss[n] = select(0.0, w * (logZ - xt), w != 0.0);
-    logprob[n] = xt - logZ;
-    entropy[n] = log(S) - U / S;
+    loss[row] = select(0.0, w * (logZ - xt), w != 0.0);
+    logprob[row] = xt - logZ;
+    entropy[row] = log(S) - U / S;
   }
   if (GRAD) {
     let g = w * p.dscale;

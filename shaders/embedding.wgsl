@@ -1,5 +1,8 @@
 // Token (+ learned position) embedding, forward and backward. Both are grid-stride loops over
 // their output elements (1D dispatch). Binding 0 is the parameters.
+// A table larger than one binding is bound as chunks of vocabulary rows [v0, v0 + vc), one dispatch
+// each: `wte` / `dwte` are then the chunk, and ids outside it are left to the other dispatches
+// (v0 = 0 and vc = V when unsplit).
 
 override WG: u32 = 64;
 // forward: add wpe[pos_offset + t] (GPT-2 learned positions); without it wpe is not read
@@ -12,6 +15,8 @@ struct Params {
   V: u32,
   pos_offset: u32, // position of t = 0 (non-zero when generating with a KV cache)
   bad: f32,        // written for token ids outside [0, V): NaN, so a bad id shows up in the loss
+  v0: u32,         // first vocabulary row of the bound chunk of wte / dwte
+  vc: u32,         // rows in that chunk
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,10 +38,14 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     let bt = i / p.C;
     let c = i - bt * p.C;
     let tok = tokens[bt];
-    var v = p.bad;
-    if (tok >= 0 && u32(tok) < p.V) { v = wte[u32(tok) * p.C + c]; }
-    if (HAS_POS) { v += wpe[(p.pos_offset + bt % p.T) * p.C + c]; }
-    out[i] = v;
+    let valid = tok >= 0 && u32(tok) < p.V;
+    let r = u32(tok) - p.v0; // wraps above vc for ids below the chunk
+    if (!valid || r < p.vc) {
+      var v = p.bad;
+      if (valid) { v = wte[r * p.C + c]; }
+      if (HAS_POS) { v += wpe[(p.pos_offset + bt % p.T) * p.C + c]; }
+      out[i] = v;
+    }
   }
 }
 
@@ -49,8 +58,11 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   for (var i = wid.x * WG + lid; i < p.n; i += nwg.x * WG) {
     let u = i / p.C;
     let c = i - u * p.C;
-    var s = 0.0;
-    for (var j = starts[u]; j < starts[u + 1u]; j++) { s += dout[positions[j] * p.C + c]; }
-    dwte[u32(ids[u]) * p.C + c] += s;
+    let r = u32(ids[u]) - p.v0; // wraps above vc for ids below the chunk
+    if (r < p.vc) {
+      var s = 0.0;
+      for (var j = starts[u]; j < starts[u + 1u]; j++) { s += dout[positions[j] * p.C + c]; }
+      dwte[r * p.C + c] += s;
+    }
   }
 }

@@ -2,10 +2,12 @@
 //   partial: row k (a contiguous chunk of the gradient) -> partials[k] = sum_{i in chunk k} g_i^2
 //   finish:  row 0 sums the K partials; norm = sqrt(sum); scale = min(1, max_norm / (norm + 1e-6))
 // Rows and their reductions come from the prepended row_reduce_*.wgsl. Binding 0 is the parameters.
+// A gradient larger than one binding is bound a window at a time: `grads` is then the window, P its
+// length, and its chunks' partial sums go to partials[first ..] (first = 0 when unsplit).
 
 override WG: u32 = 256;
 
-struct Params { P: u32, chunk: u32, max_norm: f32 }
+struct Params { P: u32, chunk: u32, max_norm: f32, first: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> grads: array<f32>;          // partial
@@ -27,7 +29,7 @@ fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     s += g * g;
   }
   let total = row_sum(s, lane);
-  if (lane == 0u) { partials[k] = total; }
+  if (lane == 0u) { partials[p.first + k] = total; }
 }
 
 @compute @workgroup_size(WG)

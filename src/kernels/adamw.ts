@@ -3,15 +3,18 @@
 // the CPU from the parameter layout (nanoGPT: decay tensors of rank >= 2 only): the update runs
 // one dispatch per maximal run of decayed / not-decayed elements, so a layout that stores the
 // decayed tensors together costs 2 dispatches, and no mask buffer or per-element lookup is needed.
+// Flat buffers larger than one binding (a 135M-parameter model is 540 MB) are bound window by
+// window (src/kernels/split.ts): one dispatch per (window, run) pair.
 import adamwCode from '../../shaders/adamw.wgsl?raw';
 import normBody from '../../shaders/grad_norm.wgsl?raw';
 import type { Engine } from '../gpu/engine';
-import { type Tensor, numel } from '../gpu/tensor';
+import { type Tensor, numel, reshape } from '../gpu/tensor';
 import { ceilDiv } from './grid';
 import { strideGrid } from './elementwise';
 import { type RowVariantOptions, rowLayout } from './row-reduce';
 import { scratch } from './scratch';
 import { expectF32 } from './shape';
+import { type Chunk, chunkItems, elementChunk } from './split';
 
 export interface AdamWHyper {
   lr: number;
@@ -68,12 +71,20 @@ export async function adamw(e: Engine, params: Tensor, grads: Tensor, m: Tensor,
   const bc1 = 1 - beta1 ** step;
   const bc2 = 1 - beta2 ** step;
   const runs = weightDecay === 0 ? decayRuns(P, undefined) : decayRuns(P, hp.decayRanges);
-  for (const run of runs) {
-    const slot = e.rec.params([
-      ['u32', run.start], ['u32', run.end], ['f32', lr], ['f32', beta1], ['f32', beta2], ['f32', eps],
-      ['f32', run.decay ? weightDecay : 0], ['f32', bc1], ['f32', bc2],
-    ]);
-    e.rec.dispatch(pipeline, [slot, params, grads, m, v, gradScale], strideGrid(run.end - run.start, WG));
+  // windows of the four buffers that each fit one binding: one window [0, P) when P fits
+  for (const w of chunkItems(e, P, 4, 'adamw params, grads, m and v')) {
+    const bound = [params, grads, m, v].map((t) => elementChunk(t, w));
+    for (const run of runs) {
+      // the part of the run inside the window, in window coordinates
+      const start = Math.max(run.start, w.start) - w.start;
+      const end = Math.min(run.end, w.start + w.count) - w.start;
+      if (end <= start) continue;
+      const slot = e.rec.params([
+        ['u32', start], ['u32', end], ['f32', lr], ['f32', beta1], ['f32', beta2], ['f32', eps],
+        ['f32', run.decay ? weightDecay : 0], ['f32', bc1], ['f32', bc2],
+      ]);
+      e.rec.dispatch(pipeline, [slot, ...bound, gradScale], strideGrid(end - start, WG));
+    }
   }
 }
 
@@ -88,21 +99,37 @@ export interface GradNormOptions extends RowVariantOptions {
 }
 
 // grads is any shape (the flat gradient buffer); norm is (1) = ||grads||_2 and scale is (1) =
-// min(1, maxNorm / (norm + 1e-6)), ready for adamw's gradScale. Two passes, deterministic for a given size.
+// min(1, maxNorm / (norm + 1e-6)), ready for adamw's gradScale. Two passes, deterministic for a given
+// size (and binding limit). Gradients larger than one binding are summed in chunks that are whole
+// multiples of 64 elements and fit, bound a window of whole chunks at a time.
 export async function gradNorm(e: Engine, grads: Tensor, norm: Tensor, scale: Tensor, opts: GradNormOptions = {}): Promise<void> {
   const P = numel(grads.shape);
   expectF32(grads, grads.shape, 'gradNorm grads');
   expectF32(norm, [1], 'gradNorm norm');
   expectF32(scale, [1], 'gradNorm scale');
-  const K = Math.max(1, Math.min(NORM_PARTIALS, ceilDiv(P, NORM_MIN_CHUNK)));
-  const chunk = Math.max(1, ceilDiv(P, K));
-  const rows = rowLayout(e, opts, 'gradNorm', normBody, K, 256);
-  const one = rowLayout(e, opts, 'gradNorm', normBody, 1, 256);
-  const tag = `${rows.variant}_wg${rows.WG}`;
-  const partial = await e.pipelines.get({ label: `grad_norm_partial_${tag}`, code: rows.code, entryPoint: 'partial', constants: { WG: rows.WG } });
-  const finish = await e.pipelines.get({ label: `grad_norm_finish_${tag}`, code: rows.code, entryPoint: 'finish', constants: { WG: rows.WG } });
-  const params = e.rec.params([['u32', P], ['u32', chunk], ['f32', opts.maxNorm ?? Infinity]]);
+  let K = Math.max(1, Math.min(NORM_PARTIALS, ceilDiv(P, NORM_MIN_CHUNK)));
+  let chunk = Math.max(1, ceilDiv(P, K));
+  let windows: Chunk[] = [{ start: 0, count: K }]; // in chunks
+  if (P * 4 > e.bindingLimit) {
+    chunk = Math.min(ceilDiv(chunk, 64) * 64, Math.floor(e.bindingLimit / 256) * 64);
+    K = ceilDiv(P, chunk);
+    windows = chunkItems(e, K, chunk * 4, 'gradNorm grads');
+  }
+  const layout = (rows: number) => rowLayout(e, opts, 'gradNorm', normBody, rows, 256);
+  const one = layout(1); // variant, WG and code do not depend on the row count
+  const tag = `${one.variant}_wg${one.WG}`;
+  const partial = await e.pipelines.get({ label: `grad_norm_partial_${tag}`, code: one.code, entryPoint: 'partial', constants: { WG: one.WG } });
+  const finish = await e.pipelines.get({ label: `grad_norm_finish_${tag}`, code: one.code, entryPoint: 'finish', constants: { WG: one.WG } });
+  const maxNorm = opts.maxNorm ?? Infinity;
+  const params = e.rec.params([['u32', P], ['u32', chunk], ['f32', maxNorm], ['u32', 0]]);
   const partials = scratch(e, 'gradNorm', [K]);
-  e.rec.dispatch(partial, [params, grads, partials], rows.grid);
+  const flat = reshape(grads, [P]);
+  for (const w of windows) {
+    // partial sums w.start .. w.start + w.count - 1 over elements [first, end)
+    const first = w.start * chunk;
+    const end = Math.min(P, (w.start + w.count) * chunk);
+    const wParams = windows.length === 1 ? params : e.rec.params([['u32', end - first], ['u32', chunk], ['f32', maxNorm], ['u32', w.start]]);
+    e.rec.dispatch(partial, [wParams, elementChunk(flat, { start: first, count: end - first }), partials], layout(w.count).grid);
+  }
   e.rec.dispatch(finish, [params, partials, norm, scale], one.grid);
 }

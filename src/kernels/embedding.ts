@@ -4,6 +4,8 @@
 // Building it is O(B*T + V) on the CPU and a few KB to upload; the GPU then does one gather-sum
 // per (distinct id, channel) with no contention. (A GPU-only alternative needs an atomic counting
 // pass plus a stable ordering of each bucket, to get the same determinism at more cost.)
+// A table larger than one binding (Qwen2.5's 151936 x 896 is 545 MB) is bound as chunks of
+// vocabulary rows, one dispatch each (src/kernels/split.ts).
 import code from '../../shaders/embedding.wgsl?raw';
 import type { Gpu } from '../gpu/device';
 import type { Engine } from '../gpu/engine';
@@ -12,6 +14,7 @@ import { upload } from '../gpu/transfer';
 import { strideGrid } from './elementwise';
 import { reduceCols } from './reduce';
 import { expectF32 } from './shape';
+import { chunkItems, rowChunk } from './split';
 
 const WG = 64;
 
@@ -94,9 +97,12 @@ export async function embeddingForward(e: Engine, tokens: Tensor, wte: Tensor, w
   }
   const pipeline = await e.pipelines.get({ label: `embedding_forward${wpe ? '_pos' : ''}_wg${WG}`, code, entryPoint: 'forward', constants: { WG, HAS_POS: wpe ? 1 : 0 } });
   const n = B * T * C;
-  const params = e.rec.params([['u32', n], ['u32', C], ['u32', T], ['u32', V], ['u32', posOffset], ['f32', NaN]]);
-  // Without positions the kernel never reads binding 3, but a binding is still required: wte stands in.
-  e.rec.dispatch(pipeline, [params, tokens, wte, wpe ?? wte, out], strideGrid(n, WG));
+  for (const chunk of chunkItems(e, V, C * 4, 'embeddingForward wte')) {
+    const params = e.rec.params([['u32', n], ['u32', C], ['u32', T], ['u32', V], ['u32', posOffset], ['f32', NaN], ['u32', chunk.start], ['u32', chunk.count]]);
+    const table = rowChunk(wte, chunk);
+    // Without positions the kernel never reads binding 3, but a binding is still required: the table stands in.
+    e.rec.dispatch(pipeline, [params, tokens, table, wpe ?? table, out], strideGrid(n, WG));
+  }
 }
 
 export interface EmbeddingBackwardOptions {
@@ -126,8 +132,11 @@ export async function embeddingBackward(
 
   const pipeline = await e.pipelines.get({ label: `embedding_backward_wg${WG}`, code, entryPoint: 'backward', constants: { WG } });
   const n = U * C;
-  const params = e.rec.params([['u32', n], ['u32', C], ['u32', T], ['u32', dwte.shape[0]], ['u32', 0], ['f32', 0]]);
-  e.rec.dispatch(pipeline, [params, index.ids, index.starts, index.positions, dout, dwte], strideGrid(n, WG));
+  const V = dwte.shape[0];
+  for (const chunk of chunkItems(e, V, C * 4, 'embeddingBackward dwte')) {
+    const params = e.rec.params([['u32', n], ['u32', C], ['u32', T], ['u32', V], ['u32', 0], ['f32', 0], ['u32', chunk.start], ['u32', chunk.count]]);
+    e.rec.dispatch(pipeline, [params, index.ids, index.starts, index.positions, dout, rowChunk(dwte, chunk)], strideGrid(n, WG));
+  }
 
   if (dwpe) {
     expectF32(dwpe, [-1, C], 'embeddingBackward dwpe');

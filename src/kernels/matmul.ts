@@ -176,7 +176,9 @@ const GPU_BUSY = 128;
  * spread the workgroups evenly over the cores, on a GPU enough for twice GPU_BUSY workgroups.
  */
 function splitSlices(e: Engine, p: Problem, baseWorkgroups: number): { slices: number; kChunk: number } {
-  const most = Math.max(1, Math.min(MAX_SLICES, Math.floor(p.K / MIN_SLICE_K)));
+  // the partial sums (slices, batch, M, N) are bound whole, so no more slices than fit one binding
+  const fit = Math.floor(e.bindingLimit / (4 * p.batch * p.M * p.N));
+  const most = Math.max(1, Math.min(MAX_SLICES, Math.floor(p.K / MIN_SLICE_K), fit));
   let want = Math.min(most, Math.ceil((2 * GPU_BUSY) / baseWorkgroups));
   if (e.gpu.adapter.isSoftware) {
     want = 1;
