@@ -78,8 +78,7 @@ export function initRunForm(container: HTMLElement): RunForm {
 
   container.replaceChildren(
     group('run-group-what', 'What to train', mode, method, scores, from, data, num.synthetic, name),
-    group('run-group-weights', 'Weights', training, num.loraRank, num.loraAlpha, targets),
-    group('run-group-train', 'Training', num.steps, num.batch, num.accum, num.lr, num.seq, style, num.checkpointEvery, num.seed),
+    group('run-group-train', 'Training', training, num.loraRank, num.loraAlpha, targets, num.steps, num.batch, num.accum, num.lr, num.seq, style, num.checkpointEvery, num.seed),
     group('run-group-grpo', 'GRPO', num.prompts, num.G, num.temperature, num.beta, num.epsilon, num.numIterations, scale),
     group('run-group-eval', 'Evaluation', num.evalCount, num.evalEvery, num.passK, num.maxNewTokens),
   );

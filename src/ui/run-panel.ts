@@ -296,7 +296,6 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
   // ---- Memory: the worker's estimate for the form's batch, sequence and LoRA, on the chosen model.
 
   function estimateMemory(): void {
-    clearTimeout(estimateTimer);
     const result = form.read();
     const { ref } = modelOf(form.fromRun(), model.selected());
     const gpuProblem = model.gpuProblem();
@@ -305,6 +304,7 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
       : ref === null ? 'No memory estimate for a randomly initialised model.'
       : 'invalid' in result ? 'The memory estimate appears once the settings are valid.' : null;
     if (missing !== null || 'invalid' in result || ref === null) {
+      clearTimeout(estimateTimer);
       estimate = null;
       memoryBox.classList.remove('stale');
       memoryBox.replaceChildren(el('p', { class: 'muted' }, missing));
@@ -312,7 +312,8 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
       return;
     }
     const key = JSON.stringify([ref, result.plan]);
-    if (estimate?.key === key) return;
+    if (estimate?.key === key) return; // asked already (or answered)
+    clearTimeout(estimateTimer);
     const current: NonNullable<typeof estimate> = { key };
     estimate = current;
     memoryBox.classList.add('stale');
