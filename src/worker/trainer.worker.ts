@@ -5,6 +5,7 @@ import { openPlantuneDb, type PlantuneDb } from '../store/db';
 import type { GpuDescription, GpuUnavailable, TrainerApi } from './api';
 import { createDataApi } from './data-api';
 import { createRunApi } from './run-api';
+import { createRunResultsApi } from './run-results-api';
 
 let engine: Promise<Engine> | null = null;
 let db: Promise<PlantuneDb> | null = null;
@@ -25,6 +26,8 @@ async function getEngine(): Promise<Engine> {
   engine = Engine.create();
   return engine;
 }
+
+const runs = createRunApi({ openDb, engine: getEngine });
 
 const api: TrainerApi = {
   async describeGpu(): Promise<GpuDescription | GpuUnavailable> {
@@ -48,7 +51,8 @@ const api: TrainerApi = {
     }
   },
   ...createDataApi(openDb),
-  ...createRunApi({ openDb, engine: getEngine }),
+  ...runs,
+  ...createRunResultsApi({ openDb, engine: getEngine, isTraining: runs.isTraining }),
 };
 
 Comlink.expose(api);
