@@ -47,6 +47,9 @@ export interface GrpoSample {
   completion: string;
   reward: number;
   truncated: boolean;
+  /** The gold answer, and whether the completion states it. */
+  gold: string;
+  correct: boolean;
 }
 
 export interface GrpoStepMetrics {
@@ -104,15 +107,18 @@ export class GrpoTrainer {
   readonly order: DataOrder;
   step = 0;
 
+  /** `start`: continue from a checkpoint's step and data order (the sampling seed follows from the step). */
   constructor(
     readonly model: Transformer,
     readonly opt: AdamW,
     readonly tokenizer: Tokenizer,
     readonly items: readonly PromptItem[],
     readonly cfg: GrpoConfig,
+    start?: { step: number; order: DataOrder },
   ) {
     if (cfg.beta > 0 && !model.loraParams) throw new Error('GRPO with beta > 0 needs LoRA: the reference policy is the base model with the adapters off');
-    this.order = new DataOrder(items.length, cfg.seed);
+    this.order = start?.order ?? new DataOrder(items.length, cfg.seed);
+    this.step = start?.step ?? 0;
   }
 
   /** One GRPO step: sample, score, and `numIterations` optimiser updates. */
@@ -206,6 +212,8 @@ export class GrpoTrainer {
         completion,
         reward: rewards[i],
         truncated: gens[i].finish === 'length',
+        gold: items[0].answer.text,
+        correct: correct[i] === 1,
       })),
     };
   }

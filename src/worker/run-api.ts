@@ -1,7 +1,9 @@
-// The worker's training-run handlers: one run trains at a time, in the background, in segments of
-// `checkpointEvery` steps with a checkpoint after each; pause/stop take effect after the current step.
-// Status, metrics and checkpoints go to the store, so a run survives the tab: resume rebuilds the same
-// session from the stored config and restores the latest checkpoint.
+// The worker's training-run handlers: one run (SFT, GRPO or offline RL) trains at a time, in the
+// background, in segments that end at a checkpoint (every `checkpointEvery` steps) or an evaluation
+// (before training, every `evalEvery` steps, at the end); pause/stop take effect after the current step.
+// A config is checked completely (settings, model, data, memory) before anything is stored or trained.
+// Status, metrics, evaluations and checkpoints go to the store, so a run survives the tab: resume
+// rebuilds the same session from the stored config and restores the latest checkpoint.
 import { releaseProxy } from 'comlink';
 import type { Engine } from '../gpu/engine';
 import { DeviceLostError } from '../gpu/errors';
@@ -10,8 +12,10 @@ import type { PlantuneDb } from '../store/db';
 import { logMetrics } from '../store/metrics';
 import { type RunStatus, getRun, listRuns, putRun, setRunStatus } from '../store/runs';
 import { captureCheckpoint, loadLatestCheckpoint, restoreCheckpoint, storeCheckpoint } from '../train/checkpoint';
-import { type SftHooks, newSftState, runSft } from '../train/sft';
-import { type RunSession, buildSession, resolveConfig } from './run-session';
+import { defaultRunName, storedMode } from './run-config';
+import { evaluateRun } from './run-eval';
+import { type RunSession, buildSession, prepareRun, runLimits } from './run-session';
+import type { TrainerHooks } from './run-trainer';
 import type { RunApi, RunConfig, RunEvent } from './run-types';
 
 interface ActiveRun {
@@ -34,13 +38,22 @@ function emitter(onEvent: (ev: RunEvent) => void): Emit {
   return (ev) => void Promise.resolve().then(() => onEvent(ev)).catch(() => undefined);
 }
 
+/** A Comlink-proxied callback holds a MessagePort until released. */
+function releaseCallback(onEvent: (ev: RunEvent) => void): void {
+  (onEvent as { [releaseProxy]?: () => void })[releaseProxy]?.();
+}
+
 export interface RunApiDeps {
   openDb: () => Promise<PlantuneDb>;
   /** The worker's engine; a new one after the device was lost. */
   engine: () => Promise<Engine>;
 }
 
-export function createRunApi({ openDb, engine }: RunApiDeps): RunApi {
+/** The handlers that train; the results of stored runs are run-results-api.ts's. */
+export type RunControlApi = Pick<RunApi, 'startRun' | 'pauseRun' | 'resumeRun' | 'stopRun' | 'listRuns'>;
+
+/** The run handlers, and `isTraining` for the other handlers (not part of the page's API). */
+export function createRunApi({ openDb, engine }: RunApiDeps): RunControlApi & { isTraining(runId?: string): boolean } {
   let active: ActiveRun | null = null;
 
   /** Trains run `a` from step 0 or from its latest checkpoint to the end, a pause or a stop. */
@@ -58,34 +71,39 @@ export function createRunApi({ openDb, engine }: RunApiDeps): RunApi {
     let saved = 0;
     let metrics = Promise.resolve();
     let e: Engine | null = null;
+    const hooks: TrainerHooks = {
+      emit,
+      log: (step, values) => {
+        metrics = metrics.then(() => logMetrics(db, a.runId, step, values));
+      },
+    };
     try {
       e = await engine();
-      session = await buildSession(e, db, config);
-      const { model, opt, tokenizer, examples, evalItems, sft } = session;
+      session = await buildSession(e, db, config, (phase, done, total) => emit({ type: 'progress', phase, done, total }));
+      const { model, opt, tokenizer, evalItems } = session;
       const ckpt = resume ? await loadLatestCheckpoint(db, a.runId) : undefined;
-      const state = ckpt ? await restoreCheckpoint(model, opt, ckpt, examples.length) : newSftState(examples.length, sft.seed);
-      saved = state.step;
-      await setStatus('running', ckpt ? `resumed at step ${state.step} of ${sft.steps}` : `training ${sft.steps} steps on ${examples.length} examples`);
-      const hooks: SftHooks = {
-        onStep: (m) => {
-          emit({ type: 'step', ...m });
-          metrics = metrics.then(() => logMetrics(db, a.runId, m.step, { loss: m.loss, lr: m.lr, gradNorm: m.gradNorm, tokensPerSecond: m.tokensPerSecond }));
-        },
-        onEval: (step, r) => {
-          emit({ type: 'eval', step, accuracy: r.accuracy, bySteps: r.bySteps });
-          metrics = metrics.then(() => logMetrics(db, a.runId, step, { accuracy: r.accuracy }));
-        },
-        shouldStop: () => a.request !== null || state.step % config.checkpointEvery === 0,
-      };
-      while (state.step < sft.steps && a.request === null) {
-        await runSft(model, opt, tokenizer, examples, evalItems, sft, state, hooks);
-        await storeCheckpoint(db, a.runId, await captureCheckpoint(model, opt, state), config.keepLast!);
-        saved = state.step;
-        emit({ type: 'checkpoint', step: state.step });
+      const trainer = session.trainer(ckpt && (await restoreCheckpoint(model, opt, ckpt, session.dataSize)), hooks);
+      const { steps, checkpointEvery, evalEvery = 0 } = config;
+      saved = trainer.state.step;
+      const evalNote = evalItems.length ? `; evaluating on ${evalItems.length} held-out problems` : '';
+      await setStatus('running', ckpt ? `resumed at step ${saved} of ${steps}` : `training ${steps} steps on ${session.dataNote}${evalNote}`);
+      const evalDue = (step: number) => evalItems.length > 0 && (step === steps || (evalEvery > 0 && step % evalEvery === 0));
+      const evaluateAt = (step: number) => evaluateRun(db, a.runId, step, model, tokenizer, evalItems, config, hooks);
+      if (!ckpt && evalItems.length) await evaluateAt(0);
+      while (trainer.state.step < steps && a.request === null) {
+        await trainer.train(() => a.request !== null || trainer.state.step % checkpointEvery === 0 || evalDue(trainer.state.step));
+        const { step } = trainer.state;
+        if (evalDue(step)) await evaluateAt(step);
+        if (a.request !== null || step % checkpointEvery === 0 || step === steps) {
+          await storeCheckpoint(db, a.runId, await captureCheckpoint(model, opt, trainer.state), config.keepLast!);
+          saved = step;
+          emit({ type: 'checkpoint', step });
+        }
       }
       await metrics;
-      if (a.request === 'pause' && state.step < sft.steps) await setStatus('paused', `paused at step ${state.step} of ${sft.steps}`);
-      else await setStatus('completed', state.step < sft.steps ? `stopped at step ${state.step} of ${sft.steps}` : `finished ${sft.steps} steps`);
+      const at = trainer.state.step;
+      if (a.request === 'pause' && at < steps) await setStatus('paused', `paused at step ${at} of ${steps}`);
+      else await setStatus('completed', at < steps ? `stopped at step ${at} of ${steps}` : `finished ${steps} steps`);
     } catch (err) {
       await metrics.catch(() => undefined);
       const text = message(err);
@@ -111,8 +129,7 @@ export function createRunApi({ openDb, engine }: RunApiDeps): RunApi {
     // execute reports its own errors; this catches only a database that would not open.
     a.done = execute(a, config, emit, resume).catch((err: unknown) => emit({ type: 'status', status: 'failed', message: message(err) })).finally(() => {
       active = null;
-      // A Comlink-proxied callback holds a MessagePort until released.
-      (onEvent as { [releaseProxy]?: () => void })[releaseProxy]?.();
+      releaseCallback(onEvent);
     });
   }
 
@@ -131,13 +148,19 @@ export function createRunApi({ openDb, engine }: RunApiDeps): RunApi {
   }
 
   return {
+    isTraining: (runId) => (runId === undefined ? active !== null : active?.runId === runId),
+
     async startRun(config, onEvent) {
-      const c = resolveConfig(config);
       const a = claim(newRunId());
+      let c: RunConfig;
       try {
-        await putRun(await openDb(), { id: a.runId, name: c.name ?? `SFT ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`, mode: 'sft', config: c });
+        const db = await openDb();
+        // Refused here, before anything is stored: bad settings, a missing model or data set, too little memory.
+        c = await prepareRun(db, runLimits(await engine()), config);
+        await putRun(db, { id: a.runId, name: c.name ?? defaultRunName(c), mode: storedMode(c), config: c });
       } catch (e) {
         active = null;
+        releaseCallback(onEvent);
         throw e;
       }
       launch(a, c, onEvent, false);

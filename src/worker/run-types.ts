@@ -59,6 +59,8 @@ export interface RunConfig {
   model?: RandomModel;
   /** Start from the weights of another run's latest checkpoint (e.g. GRPO after SFT); LoRA runs are merged into the base first. */
   fromRun?: string;
+  /** The step of `fromRun`'s checkpoint to start from: default its latest, which startRun writes here so a resumed run rebuilds the same base. */
+  fromStep?: number;
   /** N synthetic planning problems, or a stored dataset's train split (its eval split for eval). */
   data: { synthetic: number } | { datasetId: string };
   steps: number;

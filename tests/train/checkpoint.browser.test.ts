@@ -1,18 +1,20 @@
 // Resuming from a checkpoint stored in IndexedDB continues training exactly: k steps, checkpoint,
 // a new model and optimizer restored from the store, then on to N steps give the parameters that
-// N uninterrupted steps give.
+// N uninterrupted steps give — for SFT and for GRPO (whose sampling seed follows from the step).
+// A checkpoint of parameters that hold NaN or Infinity is refused.
 import Dexie from 'dexie';
 import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticProblems } from '../../src/data/synthetic';
 import { byteLevelTokenizerConfig, byteLevelTokenizerJson } from '../../src/data/tokenizer/byte-level';
-import { loadTokenizer } from '../../src/data/tokenizer/load';
+import { type Tokenizer, loadTokenizer } from '../../src/data/tokenizer/load';
 import { readF32 } from '../../src/gpu/transfer';
 import { tinyLlama } from '../../src/model/config';
 import { initLora, initParams } from '../../src/model/init';
 import type { LoraSpec } from '../../src/model/param-layout';
 import { Transformer } from '../../src/model/transformer';
-import { tokenizeExamples } from '../../src/train/batches';
+import { type PromptItem, tokenizeExamples } from '../../src/train/batches';
 import { captureCheckpoint, loadLatestCheckpoint, restoreCheckpoint, storeCheckpoint } from '../../src/train/checkpoint';
+import { type GrpoConfig, GrpoTrainer } from '../../src/train/grpo';
 import { AdamW } from '../../src/train/optimizer';
 import { type SftConfig, newSftState, runSft } from '../../src/train/sft';
 import { openPlantuneDb } from '../../src/store/db';
@@ -102,5 +104,65 @@ describe(`checkpoint and resume on ${e.gpu.adapter.name}`, () => {
     await expect(restoreCheckpoint(lora.model, lora.opt, ckpt, examples.length)).rejects.toThrow(/trains the full model, this run LoRA adapters/);
     lora.destroy();
     expect(await loadLatestCheckpoint(db, 'none')).toBeUndefined();
+  });
+
+  it('GRPO: 4 steps straight = 2 steps, IndexedDB checkpoint, new model and trainer restored, 2 more steps', async () => {
+    const V = 16;
+    // Ids are their own text; EOS is never sampled, so every completion runs to maxNewTokens.
+    const idTokenizer: Tokenizer = { encode: (t) => t.split(',').map(Number), decode: (ids) => ids.join(','), bosId: 1, eosId: V + 5, padId: 0, vocabSize: V };
+    const gcfg = tinyLlama({ V, C: 32, F: 48, L: 2, NH: 4, NKV: 2, maxT: 32 });
+    // 5 prompts drawn 2 per step: an epoch ends inside step 3.
+    const items: PromptItem[] = Array.from({ length: 5 }, (_, i) => ({ index: i, id: `p${i}`, prompt: Int32Array.from([1, 2 + i, 3 + ((3 * i) % 7)]), answer: { text: '' }, steps: 1 }));
+    const grpo: GrpoConfig = {
+      steps: 4, prompts: 2, G: 4, maxNewTokens: 6, temperature: 1, epsilon: 0.2, epsilonHigh: 0.28, beta: 0, numIterations: 2, scale: 'group',
+      maskTruncated: false, rewardWeights: { correctness: 1, format: 0 }, style: 'direct', schedule: { lr: 3e-3, warmupSteps: 1, decay: 'cosine' }, seed: 9,
+      reward: ({ tokens }) => tokens.filter((t) => t % 2 === 0).length / tokens.length,
+    };
+    const make = () => {
+      const model = new Transformer(e, gcfg, { B: 8, T: 16 });
+      model.params.upload(initParams(model.layout, 3, 0.3));
+      const opt = new AdamW(e, model.params, model.grads!, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      return { model, opt, destroy: () => (opt.destroy(), model.destroy()) };
+    };
+    const straight = make();
+    const t0 = new GrpoTrainer(straight.model, straight.opt, idTokenizer, items, grpo);
+    const rewards: number[] = [];
+    for (let s = 0; s < 4; s++) rewards.push((await t0.runStep()).rewardMean);
+    const want = await readF32(e.gpu, straight.opt.params.flat);
+    straight.destroy();
+
+    const first = make();
+    const t1 = new GrpoTrainer(first.model, first.opt, idTokenizer, items, grpo);
+    for (let s = 0; s < 2; s++) await t1.runStep();
+    await storeCheckpoint(db, 'grpo', await captureCheckpoint(first.model, first.opt, t1), 2);
+    const atTwo = await readF32(e.gpu, first.opt.params.flat);
+    first.destroy();
+
+    const second = make();
+    const restored = await restoreCheckpoint(second.model, second.opt, (await loadLatestCheckpoint(db, 'grpo'))!, items.length);
+    expect(restored.step).toBe(2);
+    const t2 = new GrpoTrainer(second.model, second.opt, idTokenizer, items, grpo, restored);
+    const resumedRewards: number[] = [];
+    for (let s = 0; s < 2; s++) resumedRewards.push((await t2.runStep()).rewardMean);
+    expect(t2.step).toBe(4);
+    const got = await readF32(e.gpu, second.opt.params.flat);
+    second.destroy();
+
+    const diff = maxAbsDiff(got, want);
+    console.log(`GRPO resume: max |resumed - straight| = ${diff.toExponential(2)} over ${want.length} parameters; moved ${maxAbsDiff(want, atTwo).toExponential(2)} in steps 3-4`);
+    expect(resumedRewards).toEqual(rewards.slice(2)); // the same prompts and samples
+    expect(maxAbsDiff(want, atTwo)).toBeGreaterThan(1e-4);
+    expect(diff).toBeLessThan(1e-5);
+  });
+
+  it('refuses to checkpoint parameters that hold NaN or Infinity', async () => {
+    const run = build();
+    const state = newSftState(examples.length, sft.seed);
+    await runSft(run.model, run.opt, tokenizer, examples, [], sft, state, { shouldStop: () => state.step === 1 });
+    const broken = await readF32(e.gpu, run.model.params.flat);
+    broken[5] = Number.POSITIVE_INFINITY;
+    run.model.params.upload(broken);
+    await expect(captureCheckpoint(run.model, run.opt, state)).rejects.toThrow('training diverged: after step 1 the parameters hold Infinity (element 5); lower the learning rate');
+    run.destroy();
   });
 });
