@@ -28,6 +28,8 @@ export interface ChartSpec {
   /** Pairs [upper, lower] of indices into `lines` whose area between is filled. */
   bands?: [number, number][];
   format: (value: number) => string;
+  /** A fixed y range (e.g. [0, 1] for an accuracy); default: fitted to the data. */
+  range?: [number, number];
   /** Shown over the empty plot. */
   empty: string;
 }
@@ -38,6 +40,12 @@ export interface Chart {
   update(series: readonly (readonly Point[])[]): void;
   destroy(): void;
 }
+
+/** Room for the y axis's widest label (at most about 7.5 px per character at uPlot's 12 px font), its ticks and gap. */
+const axisWidth = (_u: uPlot, values: string[] | null): number => Math.max(36, 20 + 7.5 * Math.max(0, ...(values ?? []).map((v) => v.length)));
+
+/** Points are marked while a line has few of them. */
+const FEW_POINTS = 16;
 
 const fade = (hex: string, alpha: number): string => `${hex}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
 
@@ -56,16 +64,16 @@ export function createChart(spec: ChartSpec): Chart {
       width: 320,
       height: CHART_HEIGHT,
       legend: { show: false },
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, ...(spec.range ? { y: { range: spec.range } } : {}) },
       cursor: { drag: { x: false, y: false } },
       series: [
         { label: 'step' },
-        ...spec.lines.map((l) => ({ label: l.label, stroke: l.color, width: l.width ?? 2, dash: l.dash, spanGaps: true, points: { show: (u: uPlot) => u.data[0].length < 40 } })),
+        ...spec.lines.map((l) => ({ label: l.label, stroke: l.color, width: l.width ?? 2, dash: l.dash, spanGaps: true, points: { show: (u: uPlot) => u.data[0].length <= FEW_POINTS } })),
       ],
       bands: spec.bands?.map(([upper, lower]) => ({ series: [upper + 1, lower + 1] as [number, number], fill: fade(spec.lines[upper].color, 0.15) })),
       axes: [
         { size: 30, values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? String(s) : '')) },
-        { size: 58, values: (_u, splits) => splits.map((s) => spec.format(s)) },
+        { size: axisWidth, values: (_u, splits) => splits.map((s) => spec.format(s)) },
       ],
       hooks: {
         setCursor: [

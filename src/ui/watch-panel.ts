@@ -54,6 +54,7 @@ const CHARTS: Record<string, ChartSpec> = {
     title: 'Eval accuracy',
     lines: [{ label: 'greedy', color: '#0b6e75' }, { label: 'pass@k', color: '#c26a00', dash: [6, 3] }],
     format: percent,
+    range: [0, 1],
     empty: 'Appears after the first evaluation.',
   },
 };
@@ -82,6 +83,22 @@ function addEval(evals: EvalSummary[], e: EvalSummary): void {
   while (keep > 0 && evals[keep - 1].step >= e.step) keep--;
   evals.length = keep;
   evals.push(e);
+}
+
+/** The run's state as stored, for the status line until an event says more. */
+function statusLine(run: RunInfo): string {
+  switch (run.status) {
+    case 'created':
+      return 'Starting…';
+    case 'running':
+      return 'Running.';
+    case 'paused':
+      return run.checkpointStep > 0 ? `Paused at the checkpoint of step ${int(run.checkpointStep)}: resume it in the Run section.` : 'Paused before its first checkpoint: resume it in the Run section.';
+    case 'completed':
+      return `Completed at step ${int(run.checkpointStep)}.`;
+    case 'failed':
+      return `Failed: ${run.error ?? 'no reason was recorded'}`;
+  }
 }
 
 function describeRun(run: RunInfo): string {
@@ -235,7 +252,7 @@ export function initWatchPanel(trainer: Comlink.Remote<TrainerApi>, options: Wat
     section.dataset.run = run.id;
     title.textContent = `Run “${run.name}”: ${describeRun(run)}`;
     phase.textContent = '';
-    say(run.status === 'failed' ? `Failed: ${run.error ?? 'no reason was recorded'}` : `Loading the history of “${run.name}”…`, run.status === 'failed' ? 'error' : '');
+    say(run.status === 'failed' ? statusLine(run) : `Loading the history of “${run.name}”…`, run.status === 'failed' ? 'error' : '');
     section.setAttribute('aria-busy', 'true');
     try {
       const [metrics, evals] = await Promise.all([trainer.runMetrics(run.id), trainer.runEvals(run.id)]);
@@ -245,7 +262,7 @@ export function initWatchPanel(trainer: Comlink.Remote<TrainerApi>, options: Wat
       const lastLogged = w.series.loss[w.series.loss.length - 1];
       w.step = Math.max(w.step, lastLogged?.step ?? 0);
       w.tokensPerSecond = w.series.tokensPerSecond[w.series.tokensPerSecond.length - 1]?.value ?? null;
-      if (run.status !== 'failed') say(`${run.status[0].toUpperCase()}${run.status.slice(1)}: ${int(w.step)} of ${int(run.config.steps)} steps, ${w.evals.length === 0 ? 'no eval yet' : `${w.evals.length} eval${w.evals.length === 1 ? '' : 's'}`}.`);
+      if (run.status !== 'failed') say(statusLine(run));
     } catch (e) {
       if (mine !== generation) return;
       say(`Could not load the history of “${run.name}”: ${messageOf(e)}`, 'error');

@@ -104,7 +104,7 @@ describe('the Watch panel', () => {
     expect($('#watch-progress-text').textContent).toBe('Step 5 of 10 · 205 tokens/s');
     expect($<HTMLProgressElement>('#watch-progress').value).toBe(5);
     expect($('#watch-run').textContent).toBe('Run “plan SFT”: SFT · 10 steps · batch 2 · lr 3.00e-4 · full fine-tuning');
-    expect($('#watch-status').textContent).toBe('Paused: 5 of 10 steps, 1 eval.');
+    expect($('#watch-status').textContent).toBe('Paused at the checkpoint of step 5: resume it in the Run section.');
     // One eval: the before column only.
     expect($('.eval-compare caption').textContent).toContain('the after column fills in at the next eval');
     expect($('[data-row="accuracy"] td').textContent).toBe('25.0% (1/4)');
