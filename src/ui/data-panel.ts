@@ -13,6 +13,9 @@ import { rejectionsCsv } from './csv';
 
 const PREVIEW_ROWS = 3;
 
+/** Dispatched on `document` by other sections that store a dataset (the Teacher's "Save as dataset"): the list is read again. */
+export const DATASETS_CHANGED = 'plantune:datasets-changed';
+
 export function initDataPanel(trainer: Comlink.Remote<TrainerApi>): void {
   const form = byId<HTMLFormElement>('data-form');
   const zone = byId('data-drop');
@@ -191,4 +194,5 @@ export function initDataPanel(trainer: Comlink.Remote<TrainerApi>): void {
   });
   choose(null);
   void act(refreshList);
+  document.addEventListener(DATASETS_CHANGED, () => void act(refreshList));
 }

@@ -5,9 +5,11 @@ import type { ImportSummary } from '../data/validate';
 import type { DatasetCounts, DatasetRecord, Split } from '../store/datasets';
 import type { ModelApi } from './model-types';
 import type { RunApi } from './run-types';
+import type { TeacherApi } from './teacher-types';
 
 export type * from './model-types';
 export type * from './run-types';
+export type * from './teacher-types';
 
 export interface GpuDescription {
   ok: true;
@@ -135,7 +137,7 @@ export interface DataApi {
   getRejections(id: string): Promise<RejectionRow[]>;
 }
 
-export interface TrainerApi extends DataApi, RunApi, ModelApi {
+export interface TrainerApi extends DataApi, RunApi, ModelApi, TeacherApi {
   /** Acquires the GPU (once) and describes it, or says why there is none. */
   describeGpu(): Promise<GpuDescription | GpuUnavailable>;
 }

@@ -236,7 +236,7 @@ function majorityFormat(reports: FileImportReport[]): SourceFormat {
 }
 
 /** Stored datasets that share problems with `problems` (through the problemId index, not a full scan). */
-async function overlapWithStored(db: PlantuneDb, problems: Set<string>): Promise<ContaminationStatus['otherDatasets']> {
+export async function overlapWithStored(db: PlantuneDb, problems: Set<string>): Promise<ContaminationStatus['otherDatasets']> {
   const shared = new Map<string, Set<string>>();
   await guardStorage('problem overlap', () =>
     db.trajectories.where('problemId').anyOf([...problems]).eachKey((key, cursor) => {

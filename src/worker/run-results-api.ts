@@ -45,7 +45,7 @@ async function metricsOf(db: PlantuneDb, runId: string): Promise<RunMetrics> {
 const text = (name: string, type: string, content: string): ExportedFile[] => [{ name, blob: new Blob([content], { type }) }];
 
 /** Where a ModelRef's files are: the served default, a served folder, or a stored model. */
-function refSource(db: PlantuneDb, ref: ModelRef): Promise<ModelSource> {
+export function refSource(db: PlantuneDb, ref: ModelRef): Promise<ModelSource> {
   if (ref.kind === 'stored') return modelSource(db, { modelId: ref.id });
   if (ref.kind === 'dir') return modelSource(db, { modelDir: ref.dir });
   if (ref.kind === 'default') return modelSource(db, { modelDir: DEFAULT_MODEL_DIR });

@@ -6,6 +6,7 @@ import type { GpuDescription, GpuUnavailable, TrainerApi } from './api';
 import { createDataApi } from './data-api';
 import { createRunApi } from './run-api';
 import { createRunResultsApi } from './run-results-api';
+import { createTeacherApi } from './teacher-api';
 
 let engine: Promise<Engine> | null = null;
 let db: Promise<PlantuneDb> | null = null;
@@ -53,6 +54,7 @@ const api: TrainerApi = {
   ...createDataApi(openDb),
   ...runs,
   ...createRunResultsApi({ openDb, engine: getEngine, isTraining: runs.isTraining }),
+  ...createTeacherApi({ openDb }),
 };
 
 Comlink.expose(api);

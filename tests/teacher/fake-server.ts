@@ -85,6 +85,13 @@ export async function startFakeTeacher(script: Script): Promise<FakeTeacher> {
   const fake = { requests, script } as FakeTeacher;
 
   const server: Server = createServer((req, res) => {
+    // A page calls the teacher from another origin (the worker's fetch): answer the CORS preflight,
+    // which is not a request to the teacher and is not counted.
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...CORS, 'access-control-max-age': '600' });
+      res.end();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -135,6 +142,13 @@ export async function startFakeTeacher(script: Script): Promise<FakeTeacher> {
   return fake;
 }
 
+/** Lets a page on any origin call the fake teacher, with a key in the Authorization header. */
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers': 'content-type, accept, authorization',
+};
+
 function send(res: ServerResponse, reply: Reply): void {
   if ('hang' in reply) return;
   if ('destroy' in reply) {
@@ -144,7 +158,7 @@ function send(res: ServerResponse, reply: Reply): void {
   const write = () => {
     if (res.destroyed) return;
     const body = 'json' in reply ? JSON.stringify(reply.json) : reply.raw;
-    res.writeHead(reply.status ?? 200, { 'content-type': 'json' in reply ? 'application/json' : 'text/plain', ...reply.headers });
+    res.writeHead(reply.status ?? 200, { ...CORS, 'content-type': 'json' in reply ? 'application/json' : 'text/plain', ...reply.headers });
     res.end(body);
   };
   if (reply.delayMs) setTimeout(write, reply.delayMs);
