@@ -155,7 +155,7 @@ async function loadData(ctx: HeadlessContext, flags: Flags, seed: number): Promi
 /** The longest gold completion of `examples` (EOS included) plus 10%: room for a model that writes a little more. */
 export function fittedMaxNewTokens(examples: readonly TokenizedExample[]): number {
   const longest = Math.max(1, ...examples.map((x) => x.ids.length - x.promptLength));
-  return Math.ceil(longest * 1.1);
+  return Math.ceil((longest * 11) / 10);
 }
 
 /** Loads the model and the data (file and data errors come before any GPU work), and allocates the GPU model for max(batch, eval-batch) rows of --seq tokens. */
@@ -352,25 +352,25 @@ const samplesOf = (r: EvalResult | null) => r && { ...r, samples: r.samples.slic
 
 /** One training run as the flags describe it: eval, one training phase, eval, export. */
 export async function runTraining(ctx: HeadlessContext, flags: Flags, deps: RunDeps = {}): Promise<TrainingResult> {
+  // Every flag is read before the model loads, so a typo fails at once.
   const mode = str(flags, 'mode', 'sft');
   if (!['sft', 'grpo', 'offline'].includes(mode)) throw new UsageError(`--mode must be sft, grpo or offline, got ${mode}`);
   const offline = str(flags, 'offline', 'filtered');
   if (offline !== 'filtered' && offline !== 'weighted') throw new UsageError(`--offline must be filtered or weighted, got ${offline}`);
+  const steps = num(flags, 'steps', mode === 'grpo' ? 30 : 300);
+  const lr = num(flags, 'lr', num(flags, 'lora-rank', 0) > 0 ? 2e-3 : mode === 'grpo' ? 1e-4 : 1e-3);
+  const grpo: GrpoPhaseOptions = {
+    steps, lr, prompts: num(flags, 'prompts', 4), G: num(flags, 'G', 4), beta: num(flags, 'beta', 0.04), temperature: num(flags, 'temperature', 1),
+    iterations: num(flags, 'iterations', 1), maxNewTokens: flags.has('max-new-tokens') ? num(flags, 'max-new-tokens', 0) : undefined,
+  };
+  const sft: SftPhaseOptions = { steps, lr, batch: num(flags, 'batch', 8), accum: num(flags, 'accum', 1), pack: flags.has('pack'), offline: mode === 'offline' ? offline : undefined };
+  const out = str(flags, 'out', '');
+
   const run = await openRun(ctx, flags, deps);
   const before = flags.has('skip-eval-before') ? null : await evalPhase(ctx, run, 'before');
-
-  const steps = num(flags, 'steps', mode === 'grpo' ? 30 : 300);
-  const lr = num(flags, 'lr', run.lora ? 2e-3 : mode === 'grpo' ? 1e-4 : 1e-3);
-  const metrics = mode === 'grpo'
-    ? await grpoPhase(ctx, run, {
-      steps, lr, prompts: num(flags, 'prompts', 4), G: num(flags, 'G', 4), beta: num(flags, 'beta', 0.04), temperature: num(flags, 'temperature', 1),
-      iterations: num(flags, 'iterations', 1), maxNewTokens: flags.has('max-new-tokens') ? num(flags, 'max-new-tokens', 0) : undefined,
-    })
-    : await sftPhase(ctx, run, { steps, lr, batch: num(flags, 'batch', 8), accum: num(flags, 'accum', 1), pack: flags.has('pack'), offline: mode === 'offline' ? offline : undefined });
-
+  const metrics = mode === 'grpo' ? await grpoPhase(ctx, run, grpo) : await sftPhase(ctx, run, sft);
   const after = await evalPhase(ctx, run, 'after');
   if (before) for (const line of accuracyTable([['before', before], ['after', after]])) ctx.log(line);
-  const out = str(flags, 'out', '');
   if (out) await exportRun(ctx, run, out, { mode, style: run.style, steps, before: samplesOf(before), after: samplesOf(after), metrics });
   return { before, after };
 }
