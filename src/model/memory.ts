@@ -9,15 +9,19 @@
 //   activations  allocateActivations (activationBytes), each tensor in its pool size class
 //   other        the batch's token / loss buffers and token index, LoRA's u and du, kernel scratch
 //                (norm and bias-gradient partials, attention's D, grad-norm partials, split-K partials
-//                as the matmul heuristic would take them), the RoPE table, the uniform arena
+//                as the matmul heuristic would take them, the output chunks of a linear larger than
+//                one binding), the RoPE table, the uniform arena
 //   generation   while generating (eval, GRPO sampling): a KV cache for (batch, seq) and one decode
 //                step's buffers, next to everything above
 //   readback     training: the largest staging buffer of a readback (a checkpoint reads one trained-
 //                parameter-sized file at a time; the loss is read as N values)
 // total = params + grads + moments + activations + other + max(generation, readback): a checkpoint is
 // never saved while generating. Pooled tensors take sizeClass(bytes), as the buffer pool allocates them.
+//
+// Refused: one buffer over maxBufferSize, the total over the budget, seq over the context, and a tensor
+// over one binding that kernels bind whole. Flat parameter / gradient / moment buffers, the embedding
+// and LM head, and the logits are bound in pieces when larger (src/kernels/split.ts): noted, not refused.
 import { sizeClass } from '../gpu/size-class';
-import type { Gpu } from '../gpu/device';
 import type { ModelConfig } from './config';
 import { type LoraSpec, type ParamLayout, paramLayout } from './param-layout';
 
@@ -33,6 +37,7 @@ export interface MemoryPlan {
 
 export interface MemoryLimits {
   maxBufferSize: number;
+  /** The largest range one kernel binding may cover (the engine's binding limit). */
   maxStorageBufferBindingSize: number;
   /** Bytes the whole plan may take (see memoryLimits); no total check without it. */
   budgetBytes?: number;
@@ -60,11 +65,14 @@ export interface MemoryEstimate {
   largestBufferWhat: string;
   largestBindingWhat: string;
   limits: MemoryLimits;
-  /** False when one buffer exceeds maxBufferSize, the total exceeds the budget, or seq the context. */
+  /**
+   * False when one buffer exceeds maxBufferSize, the total exceeds the budget, seq the context, or a
+   * tensor that kernels bind whole (activations, the KV cache) exceeds one binding.
+   */
   fits: boolean;
   /** When it does not fit: what exceeds and what to reduce (batch, seq, LoRA, a smaller model). */
   problems: string[];
-  /** Tensors larger than one binding (maxStorageBufferBindingSize): not a refusal, kernels split them. */
+  /** Tensors larger than one binding that kernels bind in pieces (parameters, moments, logits): not a refusal. */
   bindingNotes: string[];
 }
 
@@ -79,6 +87,8 @@ interface Buf {
   bound: number;
   /** That range, when it is not the whole buffer. */
   boundWhat?: string;
+  /** Every kernel that binds it takes it in pieces when it exceeds one binding (src/kernels/split.ts). */
+  splits?: boolean;
   cure: Cure;
 }
 
@@ -94,8 +104,8 @@ const NORM_MIN_CHUNK = 4096;
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
 /** A tensor of `elements` 4-byte values from the buffer pool. */
-function pooled(what: string, elements: number, cure: Cure): Buf {
-  return { what, bytes: sizeClass(F32 * elements), bound: F32 * elements, cure };
+function pooled(what: string, elements: number, cure: Cure, splits = false): Buf {
+  return { what, bytes: sizeClass(F32 * elements), bound: F32 * elements, cure, splits };
 }
 
 /** A kernel scratch buffer (src/kernels/scratch.ts): exact size, at least 16 bytes. */
@@ -106,8 +116,8 @@ function scratchBuf(what: string, elements: number, cure: Cure = 'rows'): Buf {
 /** A FlatBuffer (src/model/gpu-params.ts): bound whole (by AdamW and the grad norm) or tensor by tensor. */
 function flatBuf(what: string, elements: number, specs: readonly { size: number }[] | 'whole', cure: Cure): Buf {
   const bytes = Math.max(256, F32 * elements);
-  if (specs === 'whole') return { what, bytes, bound: F32 * elements, cure };
-  return { what, bytes, bound: F32 * Math.max(0, ...specs.map((s) => s.size)), boundWhat: `the largest tensor of ${what}`, cure };
+  if (specs === 'whole') return { what, bytes, bound: F32 * elements, cure, splits: true };
+  return { what, bytes, bound: F32 * Math.max(0, ...specs.map((s) => s.size)), boundWhat: `the largest tensor of ${what}`, cure, splits: true };
 }
 
 /** The flat parameter, gradient and AdamW buffers. */
@@ -122,7 +132,7 @@ function trainedBuffers(layout: ParamLayout, train: boolean): { params: Buf[]; g
   return {
     params,
     grads: [flatBuf('the gradients', P, 'whole', cure)],
-    moments: [pooled('AdamW m', P, cure), pooled('AdamW v', P, cure), pooled('grad norm', 1, cure), pooled('clip scale', 1, cure)],
+    moments: [pooled('AdamW m', P, cure, true), pooled('AdamW v', P, cure, true), pooled('grad norm', 1, cure), pooled('clip scale', 1, cure)],
     trained: P,
   };
 }
@@ -142,7 +152,7 @@ function activationBuffers(cfg: ModelConfig, B: number, T: number): Buf[] {
     if (ln) out.push(rows('mean1', 1), rows('mean2', 1));
     if (swiglu) out.push(rows('up', F));
   }
-  out.push(rows('resOut', C), rows('xnf', C), rows('rstdf', 1), pooled(`the logits (${N} tokens × ${V} vocab)`, N * V, 'rows'));
+  out.push(rows('resOut', C), rows('xnf', C), rows('rstdf', 1), pooled(`the logits (${N} tokens × ${V} vocab)`, N * V, 'rows', true));
   if (ln) out.push(rows('meanf', 1));
   out.push(rows('proj', C), rows('dres', C), rows('dxn', C), rows('dq', NH * HS), rows('dk', NKV * HS), rows('dv', NKV * HS));
   out.push(rows('datt', NH * HS), rows('dgate', F), rows('dh', F));
@@ -174,18 +184,38 @@ function stepMatmuls(layout: ParamLayout, N: number, train: boolean): [number, n
 /**
  * Split-K partials (slices, M, N) as src/kernels/matmul.ts's heuristic would take them: only for
  * K >= 1024 and fewer than 128 tiles of 64×64 (GPU) — a CPU adapter splits less — with at most 64
- * slices of at least 64 k each. An upper bound: the kernel keeps one scratch buffer, grown to the largest.
+ * slices of at least 64 k each, and no more than fit one binding. An upper bound: the kernel keeps
+ * one scratch buffer, grown to the largest.
  */
-function splitKElements([M, N, K]: [number, number, number]): number {
+function splitKElements([M, N, K]: [number, number, number], bindLimit: number): number {
   if (K < 1024) return 0;
   const tiles = ceilDiv(M, 64) * ceilDiv(N, 64);
   if (tiles >= 128) return 0;
-  const slices = Math.min(64, Math.floor(K / 64), Math.max(8, ceilDiv(256, tiles)));
-  return slices * M * N;
+  const fit = Math.floor(bindLimit / (F32 * M * N));
+  return Math.max(1, Math.min(64, Math.floor(K / 64), fit, Math.max(8, ceilDiv(256, tiles)))) * M * N;
+}
+
+/**
+ * The scratch block of a linear whose weight (out, in) exceeds one binding (src/model/linear-split.ts):
+ * a block of rows (as many as fit one binding, at most `rows`) by a chunk of output rows of the weight
+ * (a multiple of 64 that fits). 0 when the weight fits.
+ */
+function linearChunkElements(rows: number, out: number, inDim: number, rank: number, bindLimit: number): number {
+  if (F32 * out * inDim <= bindLimit) return 0;
+  const blockRows = Math.min(rows, Math.floor(bindLimit / (F32 * Math.max(inDim, out, rank))));
+  const chunk = Math.min(out, Math.max(64, Math.floor(bindLimit / (F32 * inDim) / 64) * 64));
+  return blockRows * chunk;
+}
+
+/** Grad-norm partials (src/kernels/adamw.ts): up to 1024 chunks of >= 4096 elements, whole multiples of 64 that fit one binding when P does not. */
+function gradNormPartials(P: number, bindLimit: number): number {
+  const K = Math.max(1, Math.min(NORM_PARTIALS, ceilDiv(P, NORM_MIN_CHUNK)));
+  if (F32 * P <= bindLimit) return K;
+  return ceilDiv(P, Math.min(ceilDiv(ceilDiv(P, K), 64) * 64, Math.floor(bindLimit / 256) * 64));
 }
 
 /** Token buffers, LoRA scratch and kernel scratch of a step. */
-function otherBuffers(layout: ParamLayout, B: number, T: number, train: boolean, trained: number): Buf[] {
+function otherBuffers(layout: ParamLayout, B: number, T: number, train: boolean, trained: number, bindLimit: number): Buf[] {
   const cfg = layout.config;
   const N = B * T;
   const { C, NH } = cfg;
@@ -193,12 +223,16 @@ function otherBuffers(layout: ParamLayout, B: number, T: number, train: boolean,
   const out: Buf[] = ['tokens', 'targets', 'loss weights', 'token loss', 'token logprob', 'token entropy', 'token index ids', 'token index positions']
     .map((what) => pooled(what, N, 'rows'));
   out.push(pooled('token index starts', N + 1, 'rows'));
-  for (const ad of ll?.adapters ?? []) out.push(pooled(`${ad.module} lora u`, N * ll!.rank, 'rows'), pooled(`${ad.module} lora du`, N * ll!.rank, 'rows'));
+  for (const ad of ll?.adapters ?? []) out.push(pooled(`${ad.module} lora u`, N * ll!.rank, 'rows', true), pooled(`${ad.module} lora du`, N * ll!.rank, 'rows', true));
   out.push({ what: 'uniform arena', bytes: UNIFORM_ARENA_BYTES, bound: 0, cure: 'rows' }, scratchBuf('matmul no bias', 4));
   // RoPE's cos/sin table (src/kernels/rope.ts): (max(T, 64), HS/2, 2).
   if (cfg.positions === 'rope') out.push(scratchBuf('the RoPE table', Math.max(T, 64) * cfg.HS));
-  const splitK = Math.max(0, ...stepMatmuls(layout, N, train).map(splitKElements));
+  const splitK = Math.max(0, ...stepMatmuls(layout, N, train).map((shape) => splitKElements(shape, bindLimit)));
   if (splitK > 0) out.push(scratchBuf('split-K partials', splitK));
+  const rank = ll?.rank ?? 0;
+  const linears = layout.tensors.filter((t) => t.shape.length === 2 && t.name !== 'wpe' && (t.name !== 'wte' || cfg.tiedEmbeddings));
+  const chunk = Math.max(0, ...linears.map((t) => linearChunkElements(N, t.shape[0], t.shape[1], rank, bindLimit)));
+  if (chunk > 0) out.push(scratchBuf('linear output chunks', chunk));
   if (!train) return out;
 
   const ln = cfg.norm === 'layernorm';
@@ -213,7 +247,7 @@ function otherBuffers(layout: ParamLayout, B: number, T: number, train: boolean,
   }
   const colSum = Math.max(...colSums);
   if (colSum > 0) out.push(scratchBuf('column-sum partials', colSum));
-  out.push(scratchBuf('grad-norm partials', Math.max(1, Math.min(NORM_PARTIALS, ceilDiv(trained, NORM_MIN_CHUNK)))));
+  out.push(scratchBuf('grad-norm partials', gradNormPartials(trained, bindLimit)));
   return out;
 }
 
@@ -274,6 +308,14 @@ function bufferProblem(over: Buf[], plan: MemoryPlan, numParams: number, max: nu
   return `batch ${plan.batch} × seq ${plan.seq} ${needs}: lower batch or seq`;
 }
 
+/** The message for tensors over one binding that some kernel binds whole (activations, the KV cache). */
+function bindingProblem(whole: Buf[], plan: MemoryPlan, limit: number): string {
+  const b = whole.reduce((x, y) => (y.bound > x.bound ? y : x));
+  const more = whole.length > 1 ? ` (and ${whole.length - 1} more over the limit)` : '';
+  return `batch ${plan.batch} × seq ${plan.seq} needs ${bytesText(b.bound)} for ${b.what}, which kernels bind whole${more}; ` +
+    `this adapter binds at most ${bytesText(limit)} at once (maxStorageBufferBindingSize): lower batch or seq`;
+}
+
 /** The message when the total is over the budget: the parts, then what would help and by how much. */
 function budgetProblem(e: MemoryEstimate, plan: MemoryPlan, lora: boolean, train: boolean, rowBytes: number, budget: number, note?: string): string {
   const parts = ([['parameters', e.params], ['gradients', e.grads], ['AdamW moments', e.moments], ['activations', e.activations], ['other', e.other], ['generation', e.generation]] as const)
@@ -296,7 +338,7 @@ export function estimateMemory(cfg: ModelConfig, plan: MemoryPlan, limits: Memor
   const layout = paramLayout(cfg, plan.lora);
   const { params, grads, moments, trained } = trainedBuffers(layout, train);
   const activations = activationBuffers(cfg, B, T);
-  const other = otherBuffers(layout, B, T, train, trained);
+  const other = otherBuffers(layout, B, T, train, trained, limits.maxStorageBufferBindingSize);
   const generation = generationBuffers(layout, B, T);
   // Training reads back one checkpoint file (trained-parameter sized) or the per-token losses (N) at a time.
   const readback: Buf[] = !train ? [] : trained >= B * T
@@ -334,12 +376,15 @@ export function estimateMemory(cfg: ModelConfig, plan: MemoryPlan, limits: Memor
     const rowBytes = sum([...activations, ...generation, ...other.filter((b) => b.cure === 'rows')]);
     estimate.problems.push(budgetProblem(estimate, plan, plan.lora !== undefined, train, rowBytes, budget, limits.budgetNote));
   }
-  estimate.fits = estimate.problems.length === 0;
 
   const bindLimit = limits.maxStorageBufferBindingSize;
-  const notes = all.filter((b) => b.bound > bindLimit)
-    .map((b) => `${b.boundWhat ?? b.what} (${bytesText(b.bound)}) is larger than one binding (${bytesText(bindLimit)} on this adapter): kernels split it`);
+  const overBinding = all.filter((b) => b.bound > bindLimit);
+  const whole = overBinding.filter((b) => !b.splits);
+  if (whole.length) estimate.problems.push(bindingProblem(whole, plan, bindLimit));
+  const notes = overBinding.filter((b) => b.splits)
+    .map((b) => `${b.boundWhat ?? b.what} (${bytesText(b.bound)}) is larger than one binding (${bytesText(bindLimit)} on this adapter): kernels bind it in pieces`);
   estimate.bindingNotes = [...new Set(notes)];
+  estimate.fits = estimate.problems.length === 0;
   return estimate;
 }
 
@@ -358,8 +403,11 @@ export function assertFits(cfg: ModelConfig, plan: MemoryPlan, limits: MemoryLim
  * On a discrete GPU with more memory of its own this errs on the careful side. Without
  * deviceMemory (Firefox, Safari) there is no budget and only single buffers are checked.
  */
-export function memoryLimits(gpu: Pick<Gpu, 'limits'>, deviceMemoryGiB: number | undefined): MemoryLimits {
-  const limits: MemoryLimits = { maxBufferSize: gpu.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.limits.maxStorageBufferBindingSize };
+export function memoryLimits(
+  gpu: { limits: Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>; bindingLimit?: number },
+  deviceMemoryGiB: number | undefined,
+): MemoryLimits {
+  const limits: MemoryLimits = { maxBufferSize: gpu.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.bindingLimit ?? gpu.limits.maxStorageBufferBindingSize };
   if (deviceMemoryGiB === undefined || !(deviceMemoryGiB > 0)) return limits;
   return { ...limits, budgetBytes: (deviceMemoryGiB / 2) * 2 ** 30, budgetNote: `half of the ${deviceMemoryGiB} GiB of memory the browser reports` };
 }

@@ -4,6 +4,14 @@ import type { PlantuneDb } from './db';
 import { DEFAULT_CHUNK_BYTES, type FileData, type StoredFile, chunkFiles, joinChunks, totalBytes } from './chunks';
 import { guardStorage } from './errors';
 
+/** What the model list shows without reading any file. */
+export interface ModelMeta {
+  /** Where the model came from: "files", "files: llama2.c model.bin, converted to safetensors", "hub owner/name@main". */
+  source: string;
+  /** The tokenizer, e.g. "BPE tokenizer, 49152 tokens". */
+  tokenizer: string;
+}
+
 export interface ModelRecord {
   id: string;
   name: string;
@@ -11,6 +19,7 @@ export interface ModelRecord {
   /** The model's configuration as JSON (a Hugging Face config.json, or its equivalent). */
   config: unknown;
   files: StoredFile[];
+  meta?: ModelMeta;
 }
 
 export interface NewModel {
@@ -18,6 +27,7 @@ export interface NewModel {
   name: string;
   config: unknown;
   createdAt?: number;
+  meta?: ModelMeta;
 }
 
 /** Stores a model and its files in one transaction, replacing any model with the same id. */

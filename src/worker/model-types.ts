@@ -32,6 +32,8 @@ export interface ModelInfo {
 export interface StoredModelInfo extends ModelInfo {
   id: string;
   createdAt: number;
+  /** Where it came from: "files", "hub owner/name@main", "files: llama2.c model.bin, converted to safetensors". */
+  source: string;
 }
 
 export interface ModelDownloadProgress {
@@ -43,15 +45,32 @@ export interface ModelDownloadProgress {
   totalAll: number | null;
 }
 
+/** Checking every weight of a model being imported (bytes of tensors read), then storing it (bytes). */
+export interface ModelImportProgress {
+  phase: 'checking' | 'storing';
+  /** The tensor just read (checking). */
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+/** Hub download settings beyond the repo id. */
+export interface HubImportOptions {
+  /** Branch, tag or commit (default "main"). */
+  revision?: string;
+  /** A Hugging Face access token, for gated or private repos: sent only in the Authorization header, never stored. */
+  token?: string;
+}
+
 export interface ModelApi {
   /** Reads a model's config and file list (no weights uploaded). */
   describeModel(ref: ModelRef): Promise<ModelInfo>;
   /** Memory a run of this model would take with (batch, seq, LoRA rank or full), against this adapter. */
   estimateMemory(ref: ModelRef, plan: { batch: number; seq: number; loraRank?: number }): Promise<MemoryEstimate>;
   /** Validates (config, weights, tokenizer) and stores dropped files: a HF folder's files, or one llama2.c .bin (with tokenizer.json if any). */
-  importModel(files: File[], name?: string): Promise<StoredModelInfo>;
+  importModel(files: File[], name?: string, onProgress?: (p: ModelImportProgress) => void): Promise<StoredModelInfo>;
   /** Downloads a model from the Hugging Face hub by repo id (online only), with progress, and stores it. */
-  importHubModel(repoId: string, onProgress?: (p: ModelDownloadProgress) => void): Promise<StoredModelInfo>;
+  importHubModel(repoId: string, onProgress?: (p: ModelDownloadProgress) => void, opts?: HubImportOptions): Promise<StoredModelInfo>;
   listModels(): Promise<StoredModelInfo[]>;
   deleteModel(id: string): Promise<void>;
 }

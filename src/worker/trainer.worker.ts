@@ -4,6 +4,7 @@ import { Engine } from '../gpu/engine';
 import { openPlantuneDb, type PlantuneDb } from '../store/db';
 import type { GpuDescription, GpuUnavailable, TrainerApi } from './api';
 import { createDataApi } from './data-api';
+import { createModelApi } from './model-api';
 import { createRunApi } from './run-api';
 import { createRunResultsApi } from './run-results-api';
 import { createTeacherApi } from './teacher-api';
@@ -52,6 +53,7 @@ const api: TrainerApi = {
     }
   },
   ...createDataApi(openDb),
+  ...createModelApi({ openDb, engine: getEngine }),
   ...runs,
   ...createRunResultsApi({ openDb, engine: getEngine, isTraining: runs.isTraining }),
   ...createTeacherApi({ openDb }),

@@ -97,9 +97,12 @@ describe('the default model (public/models/plantune-tiny)', () => {
     const e = estimateMemory(defaultModel, { batch: 512, seq: 640, train: false }, limits);
     expect(e.fits).toBe(false);
     // gate, up, h, dgate, dup, dh (N×F) of every layer and the logits (N×V, 325 MiB in a 352 MiB size class).
+    // ... and those over one binding (128 MiB here): kernels other than the linears bind activations whole.
     expect(e.problems).toEqual([
       'batch 512 × seq 640 needs 480.0 MiB for the activations gate (327680 tokens × 384) in one buffer (and 21 more buffers over the limit); ' +
         'this adapter\'s maxBufferSize is 256.0 MiB: lower batch or seq',
+      'batch 512 × seq 640 needs 480.0 MiB for the activations gate (327680 tokens × 384), which kernels bind whole (and 63 more over the limit); ' +
+        'this adapter binds at most 128.0 MiB at once (maxStorageBufferBindingSize): lower batch or seq',
     ]);
     expect(() => assertFits(defaultModel, { batch: 512, seq: 640, train: false }, limits)).toThrow(/^this run does not fit: batch 512 × seq 640 needs 480.0 MiB/);
     expect(estimateMemory(defaultModel, { batch: 64, seq: 640, train: false }, limits).fits).toBe(true);
@@ -134,7 +137,7 @@ describe('a 494M-parameter model (Qwen2.5-0.5B)', () => {
     expect(e.problems).toEqual(['the 494M parameters take one 1.8 GiB buffer; this adapter\'s maxBufferSize is 1.0 GiB: choose a smaller model']);
   });
 
-  it('full fine-tuning is over an 8 GiB budget, LoRA fits; bindings over the limit are notes, not refusals', () => {
+  it('full fine-tuning is over an 8 GiB budget, LoRA fits; tensors bound in pieces are notes, activations over a binding are refused', () => {
     const limits = { maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 128 * MiB, budgetBytes: 8 * GiB, budgetNote: 'a test budget' };
     const full = estimateMemory(qwen05, { batch: 2, seq: 256 }, limits);
     expect(full.fits).toBe(false);
@@ -148,8 +151,16 @@ describe('a 494M-parameter model (Qwen2.5-0.5B)', () => {
     // The embedding table (V×C, 519 MiB) is bound by the embedding and the LM head: split, not refused.
     expect(lora.largestBinding).toBe(4 * 151936 * 896);
     expect(lora.largestBindingWhat).toBe('the largest tensor of the parameters');
-    expect(lora.bindingNotes).toContain('the largest tensor of the parameters (519.3 MiB) is larger than one binding (128.0 MiB on this adapter): kernels split it');
-    expect(lora.bindingNotes).toContain('the logits (512 tokens × 151936 vocab) (296.8 MiB) is larger than one binding (128.0 MiB on this adapter): kernels split it');
+    expect(lora.bindingNotes).toEqual([
+      'the largest tensor of the parameters (519.3 MiB) is larger than one binding (128.0 MiB on this adapter): kernels bind it in pieces',
+      'the logits (512 tokens × 151936 vocab) (296.8 MiB) is larger than one binding (128.0 MiB on this adapter): kernels bind it in pieces',
+    ]);
+    // 16 × 512 tokens: the MLP activations (8192 × 4864, 152 MiB; gate, up, h of 24 layers, dgate, dup, dh) are bound whole by the SwiGLU kernels.
+    const wide = estimateMemory(qwen05, { batch: 16, seq: 512, lora: { rank: 8, alpha: 16, targets: ALL_LLAMA } }, { ...limits, maxBufferSize: 16 * GiB, budgetBytes: undefined });
+    expect(wide.problems).toEqual([
+      'batch 16 × seq 512 needs 152.0 MiB for the activations gate (8192 tokens × 4864), which kernels bind whole (and 74 more over the limit); ' +
+        'this adapter binds at most 128.0 MiB at once (maxStorageBufferBindingSize): lower batch or seq',
+    ]);
   });
 });
 
