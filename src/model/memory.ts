@@ -371,16 +371,15 @@ export function estimateMemory(cfg: ModelConfig, plan: MemoryPlan, limits: Memor
     const over = all.filter((b) => b.cure === cure && b.bytes > limits.maxBufferSize);
     if (over.length) estimate.problems.push(bufferProblem(over, plan, layout.numParams, limits.maxBufferSize));
   }
+  const bindLimit = limits.maxStorageBufferBindingSize;
+  const overBinding = all.filter((b) => b.bound > bindLimit);
+  const whole = overBinding.filter((b) => !b.splits);
+  if (whole.length) estimate.problems.push(bindingProblem(whole, plan, bindLimit));
   const budget = limits.budgetBytes;
   if (budget !== undefined && estimate.total > budget) {
     const rowBytes = sum([...activations, ...generation, ...other.filter((b) => b.cure === 'rows')]);
     estimate.problems.push(budgetProblem(estimate, plan, plan.lora !== undefined, train, rowBytes, budget, limits.budgetNote));
   }
-
-  const bindLimit = limits.maxStorageBufferBindingSize;
-  const overBinding = all.filter((b) => b.bound > bindLimit);
-  const whole = overBinding.filter((b) => !b.splits);
-  if (whole.length) estimate.problems.push(bindingProblem(whole, plan, bindLimit));
   const notes = overBinding.filter((b) => b.splits)
     .map((b) => `${b.boundWhat ?? b.what} (${bytesText(b.bound)}) is larger than one binding (${bytesText(bindLimit)} on this adapter): kernels bind it in pieces`);
   estimate.bindingNotes = [...new Set(notes)];

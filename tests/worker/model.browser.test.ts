@@ -4,9 +4,10 @@
 import * as Comlink from 'comlink';
 import { afterAll, describe, expect, it } from 'vitest';
 import { byteLevelTokenizerConfig, byteLevelTokenizerJson } from '../../src/data/tokenizer/byte-level';
-import { tinyLlama } from '../../src/model/config';
+import { parseHfConfig, tinyLlama } from '../../src/model/config';
 import { exportHfModel } from '../../src/model/hf-weights';
 import { initParams } from '../../src/model/init';
+import { countText } from '../../src/model/memory';
 import { loadModelFiles } from '../../src/model/model-files';
 import { paramLayout } from '../../src/model/param-layout';
 import { openPlantuneDb } from '../../src/store/db';
@@ -50,8 +51,9 @@ describe('the model API in the trainer worker', () => {
   it('describes the default model: 1.25M parameters, Llama, 6 layers, its files', async () => {
     const m = await api.describeModel({ kind: 'default' });
     expect(m).toMatchObject({ name: 'plantune-tiny', architecture: 'LlamaForCausalLM', family: 'llama', layers: 6, hidden: 128, heads: 4, kvHeads: 2, vocab: 260, context: 640 });
-    expect(m.params).toBeGreaterThanOrEqual(1_245_000);
-    expect(m.params).toBeLessThan(1_255_000);
+    const config = parseHfConfig(await (await fetch('/models/plantune-tiny/config.json')).json());
+    expect(m.params).toBe(paramLayout(config).numParams);
+    expect(countText(m.params)).toBe('1.25M');
     expect(m.tokenizer).toBe('BPE tokenizer, 260 tokens');
     expect(m.files.find((f) => f.name === 'model.safetensors')?.bytes).toBe(4997512);
   });
