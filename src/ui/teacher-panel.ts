@@ -96,7 +96,7 @@ export function initTeacherPanel(trainer: Comlink.Remote<TrainerApi>): void {
   function renderJob(j: TeacherJobInfo): void {
     jobArea.replaceChildren(
       el('h3', { id: 'teacher-job-title' }, j.name, el('span', { class: 'muted' }, ` · ${STATUS_LABELS[j.status]}`)),
-      el('p', { class: 'muted' }, `${j.teacher.model} (${j.teacher.kind === 'local' ? 'local model' : j.teacher.endpoint}) · questions from ${j.source} · temperature ${j.settings.temperature}, max ${int(j.settings.maxTokens)} tokens, prompts ${j.settings.promptVersion}`),
+      el('p', { class: 'muted', id: 'teacher-job-about' }, `${j.teacher.model} (${j.teacher.kind === 'local' ? 'local model' : j.teacher.endpoint}) · questions from ${j.source} · temperature ${j.settings.temperature}, max ${int(j.settings.maxTokens)} tokens, prompts ${j.settings.promptVersion}`),
       counters,
       skipped,
       el('h4', {}, 'Recent trajectories'),

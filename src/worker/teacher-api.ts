@@ -157,7 +157,8 @@ export function createTeacherApi(deps: TeacherApiDeps): TeacherApi {
         const hint = unreachable() ? '. The server is down, the address is wrong, or it does not accept requests from this page (CORS)' : '';
         emit({ type: 'status', jobId: job.id, status: 'paused', message: `${outcome.error}${hint}; the job is paused, nothing is lost (${tally}). Resume it when the teacher is back.`, error: outcome.error });
       } else if (outcome.status === 'done') {
-        emit({ type: 'status', jobId: job.id, status: 'done', message: `Finished: ${tally}. Save it as a dataset to train on it.` });
+        const next = c.correct + c.wrong > 0 ? ' Save it as a dataset to train on it.' : '';
+        emit({ type: 'status', jobId: job.id, status: 'done', message: `Finished: ${tally}.${next}` });
       } else {
         emit({ type: 'status', jobId: job.id, status: outcome.status, message: `${outcome.status === 'paused' ? 'Paused' : 'Cancelled'}: ${tally}; what is done is kept.` });
       }
@@ -233,7 +234,7 @@ export function createTeacherApi(deps: TeacherApiDeps): TeacherApi {
         const input = await readQuestions(openDb, options.questions, options.limit);
         const job = createJob({ settings, total: input.questions.length, source: input.description });
         a.jobId = job.id;
-        const apiKey = options.endpoint.kind === 'http' ? options.endpoint.apiKey?.trim() || undefined : undefined;
+        const apiKey = options.endpoint.kind !== 'local' ? options.endpoint.apiKey?.trim() || undefined : undefined;
         const page: PageJob = {
           id: job.id,
           name: options.name?.trim() || `${input.description} · ${METHOD_LABELS[settings.method]} · ${teacherName}`,
@@ -245,7 +246,7 @@ export function createTeacherApi(deps: TeacherApiDeps): TeacherApi {
           teacher = await teacherFor(page, settings.concurrency, emit);
           checkFirstPrompt(teacher.teacher, settings, input.questions[0]);
           await inputs.addJob(page, { jobId: job.id, questions: input.questions, origins: input.origins });
-          if (apiKey && options.endpoint.kind === 'http' && options.endpoint.rememberKey) await inputs.rememberKey(job.id, apiKey);
+          if (apiKey && options.endpoint.kind !== 'local' && options.endpoint.rememberKey) await inputs.rememberKey(job.id, apiKey);
           await store.putJob(job);
         } catch (e) {
           teacher?.teacher.close();

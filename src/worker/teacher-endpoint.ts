@@ -26,7 +26,7 @@ export interface JobTeacher {
 /** Checks an endpoint from the page and returns what is stored of it (never the key). */
 export async function storedEndpoint(ep: TeacherEndpoint, db: () => Promise<PlantuneDb>): Promise<StoredEndpoint> {
   if (ep.kind === 'local') return { kind: 'local', model: ep.model, name: await localModelName(ep.model, db) };
-  if (ep.kind !== 'http') throw new Error(`Unknown teacher kind "${String((ep as { kind: unknown }).kind)}": use "http" or "local".`);
+  if (ep.kind !== undefined && ep.kind !== 'http') throw new Error(`Unknown teacher kind "${String((ep as { kind: unknown }).kind)}": use "http" or "local".`);
   for (const [name, v] of [['timeoutMs', ep.timeoutMs], ['maxRetries', ep.maxRetries]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= (name === 'timeoutMs' ? 1 : 0))) {
       throw new RangeError(`The teacher's ${name === 'timeoutMs' ? 'request timeout' : 'retry count'} must be a whole number${name === 'timeoutMs' ? ' of milliseconds above 0' : ' of at least 0'}, got ${v}.`);

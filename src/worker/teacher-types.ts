@@ -10,7 +10,8 @@ import type { ModelRef } from './model-types';
 
 /** An OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp, Ollama, LM Studio, ...). */
 export interface HttpEndpoint {
-  kind: 'http';
+  /** The default kind of teacher: may be left out. */
+  kind?: 'http';
   /** e.g. http://127.0.0.1:8000/v1 (no credentials in the URL). */
   baseUrl: string;
   model: string;

@@ -140,6 +140,36 @@ describe('the Teacher section', () => {
     expect(await page.locator('#teacher-resume').isDisabled()).toBe(false);
     expect(text).not.toContain(KEY);
     await page.locator('#teacher').screenshot({ path: shot('teacher-endpoint-down') });
+  });
+
+  it('runs the built-in model as a local teacher: prompts too long for it are refused first, a short one is asked', async () => {
+    const jobs = await page.locator('.teacher-jobs tbody tr').count();
+    await page.check('input[name="teacher-kind"][value="local"]');
+    expect(await page.locator('#teacher-url').isVisible()).toBe(false);
+    await page.selectOption('#teacher-local-model', 'default');
+    await page.fill('#teacher-limit', '1');
+    await page.fill('#teacher-max-tokens', '24');
+    await page.click('#teacher-start');
+    await expect.poll(statusText, { timeout: 60_000 }).toMatch(/^The plan prompt/);
+    expect(await statusText()).toMatch(/^The plan prompt for the first question has \d+ tokens and plantune-tiny reads at most 640 tokens \(prompt and answer together\): shorten the prompt templates or choose a model with a longer context\.$/);
+    expect(await page.locator('.teacher-jobs tbody tr').count()).toBe(jobs);
+
+    await page.click('#teacher-prompts summary');
+    await page.fill('#teacher-prompt-plan-system', '');
+    await page.fill('#teacher-prompt-plan-user', 'Plan the steps for: {question}');
+    expect(await page.locator('#teacher-prompts summary').textContent()).toBe('Prompt templates (plantune-teacher-v1, edited)');
+    await page.click('#teacher-start');
+    await expect.poll(() => page.locator('#teacher-notice').textContent(), { timeout: 60_000 }).toMatch(/Loaded plantune-tiny/);
+    expect(await page.locator('#teacher-notice').textContent()).toMatch(/^Loaded plantune-tiny \(1\.\d+ M parameters, 640 tokens of context, its chat template\)\.$/);
+    await expect.poll(statusText, { timeout: 120_000 }).toMatch(/^Finished/);
+    expect(await page.locator('.teacher-jobs tbody tr').count()).toBe(jobs + 1);
+    // Whatever the tiny model says is recorded: a scored trajectory, or a failed question with its reason.
+    expect((await stat('done')) + 0).toBe(1);
+    expect((await stat('correct')) + (await stat('wrong')) + (await stat('failed'))).toBeGreaterThanOrEqual(1);
+    expect(await stat('tokens')).toBeGreaterThan(0);
+    expect(await page.locator('#teacher-job-about').textContent()).toContain('plantune-tiny (local model)');
+    await page.locator('#teacher').screenshot({ path: shot('teacher-local') });
+    await page.click('#teacher-prompts-reset');
     expect(errors).toEqual([]);
   });
 });

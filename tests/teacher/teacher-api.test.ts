@@ -73,7 +73,7 @@ function listen() {
 function options(baseUrl: string, extra: Partial<TeacherJobOptions> = {}): TeacherJobOptions {
   return {
     questions: { kind: 'files', files: [jsonl(QUESTIONS)] },
-    endpoint: { kind: 'http', baseUrl, model: 'teacher-test', apiKey: KEY, maxRetries: 0, timeoutMs: 5000 },
+    endpoint: { baseUrl, model: 'teacher-test', apiKey: KEY, maxRetries: 0, timeoutMs: 5000 },
     method: 'plan', n: 2, concurrency: 1,
     ...extra,
   };
