@@ -1,12 +1,14 @@
 // Training throughput in headless Chromium: npm run bench:train [config keys...]
-// (keys: llama, gpt2, tiny, tiny-lora; default all). For each reference configuration: tokens/s of
+// (keys: llama, gpt2, tiny, tiny-lora, llama-modes, default-modes; default all). For each reference configuration: tokens/s of
 // full optimizer steps (forward + backward + grad-norm clip + AdamW, each sample recorded,
 // submitted and awaited; median after one warm-up step), model FLOPs per token, achieved GFLOP/s,
 // MFU against this adapter's measured 1024^3 matmul rate, and peak GPU memory; then where the time
-// of the first configuration goes, phase by phase. Formulas: bench/train/flops.ts, memory.ts.
+// of the first configuration goes, phase by phase. Formulas: bench/train/flops.ts, memory.ts. Then the
+// trainers as runs use them (bench/train/modes.ts): SFT tokens/s, a GRPO step, greedy decode with the KV cache.
 import type { HeadlessContext } from '../src/cli/headless-entry';
 import { Engine } from '../src/gpu/engine';
 import { BENCH_CONFIGS } from './train/configs';
+import { MODE_CONFIGS, type ModeFailure, type ModeResult, modesTable, runModeConfig } from './train/modes';
 import { matmulPeak } from './train/peak';
 import { type Outcome, memoryTable, paramTable, phaseTable, throughputTable } from './train/report';
 import { runConfig } from './train/run';
@@ -15,9 +17,11 @@ export default async (ctx: HeadlessContext) => {
   const t0 = performance.now();
   const log = (line: string): void => ctx.log(line);
   const at = (): string => `[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s]`;
-  const unknown = ctx.args.filter((a) => !BENCH_CONFIGS.some((c) => c.key === a));
-  if (unknown.length) throw new Error(`unknown config ${unknown.join(', ')}; known: ${BENCH_CONFIGS.map((c) => c.key).join(', ')}`);
+  const keys = [...BENCH_CONFIGS, ...MODE_CONFIGS].map((c) => c.key);
+  const unknown = ctx.args.filter((a) => !keys.includes(a));
+  if (unknown.length) throw new Error(`unknown config ${unknown.join(', ')}; known: ${keys.join(', ')}`);
   const configs = ctx.args.length ? BENCH_CONFIGS.filter((c) => ctx.args.includes(c.key)) : BENCH_CONFIGS;
+  const modeConfigs = ctx.args.length ? MODE_CONFIGS.filter((c) => ctx.args.includes(c.key)) : MODE_CONFIGS;
 
   const e = await Engine.create();
   const adapter = e.gpu.adapter.name;
@@ -33,26 +37,42 @@ export default async (ctx: HeadlessContext) => {
     outcomes.push(await runConfig(bc, (line) => log(`${at()} ${line}`)));
   }
 
+  const modes: (ModeResult | ModeFailure)[] = [];
+  for (const bc of modeConfigs) {
+    log(`${at()} ${bc.name}: SFT, greedy decode, a GRPO step`);
+    modes.push(await runModeConfig(ctx, bc, (line) => log(`${at()} ${line}`)));
+  }
+
   const e2 = await Engine.create();
   const after = await matmulPeak(e2);
   e2.gpu.destroy();
   log(`${at()} matmul 1024^3 again at the end: ${after.gflops.toFixed(2)} GFLOP/s (a check on how steady the machine was)`);
 
-  log('');
-  log(`training throughput on ${adapter}; MFU against ${peak.gflops.toFixed(2)} GFLOP/s (1024^3 matmul at the start, ${peak.launch}; ${after.gflops.toFixed(2)} at the end)`);
-  throughputTable(outcomes, peak, log);
-  log('');
-  log('parameters (P_mm = parameters multiplied per token: all but the embedding tables, plus the tied LM head)');
-  paramTable(outcomes, log);
-  log('');
-  log('peak GPU memory: mem = buffer-pool peak (activations, batch/token-index tensors, LoRA u/du, adam m+v; size-class rounded) + flat params/grads;');
-  log('"other" = mem minus the named parts; device peak = every buffer live on the device at once (adds kernel scratch, uniforms, read-back staging)');
-  memoryTable(outcomes, log);
-  for (const o of outcomes) {
-    if ('error' in o || !o.bc.phases) continue;
+  if (outcomes.length) {
     log('');
-    log(`where the time goes: ${o.bc.name}, B=${o.B}, T=${o.bc.T} (medians; forward+backward and optimizer are the two awaited parts of the timed steps, forward alone is timed after each step; forward includes the loss and dlogits)`);
-    phaseTable(o, peak, log);
+    log(`training throughput on ${adapter}; MFU against ${peak.gflops.toFixed(2)} GFLOP/s (1024^3 matmul at the start, ${peak.launch}; ${after.gflops.toFixed(2)} at the end)`);
+    throughputTable(outcomes, peak, log);
+    log('');
+    log('parameters (P_mm = parameters multiplied per token: all but the embedding tables, plus the tied LM head)');
+    paramTable(outcomes, log);
+    log('');
+    log('peak GPU memory: mem = buffer-pool peak (activations, batch/token-index tensors, LoRA u/du, adam m+v; size-class rounded) + flat params/grads;');
+    log('"other" = mem minus the named parts; device peak = every buffer live on the device at once (adds kernel scratch, uniforms, read-back staging)');
+    memoryTable(outcomes, log);
+    for (const o of outcomes) {
+      if ('error' in o || !o.bc.phases) continue;
+      log('');
+      log(`where the time goes: ${o.bc.name}, B=${o.B}, T=${o.bc.T} (medians; forward+backward and optimizer are the two awaited parts of the timed steps, forward alone is timed after each step; forward includes the loss and dlogits)`);
+      phaseTable(o, peak, log);
+    }
+  }
+  if (modes.length) {
+    log('');
+    log('the trainers as runs use them (full fine-tuning, synthetic plan-then-solve problems, byte tokens): SFT = real training tokens/s of runSft');
+    log(`(padded rows, one example each; ${MODE_CONFIGS[0].sftSteps} steps after a warm-up); GRPO = one step of prompts x G completions (${MODE_CONFIGS[0].grpo.prompts} x ${MODE_CONFIGS[0].grpo.G}, up to ${MODE_CONFIGS[0].grpo.maxNewTokens} new tokens,`);
+    log('temperature 1): train = rollout rows B x T per second of the update, decode = completion tokens per second of sampling with the KV cache;');
+    log('greedy dec. = tokens/s of greedy generation with the KV cache from B prompts at once');
+    modesTable(modes, log);
   }
   log('');
   log('model FLOPs per token: full fine-tuning 6*P_mm + 12*L*T*C; LoRA 4*P_mm + 6*P_lora + 12*L*T*C (nanoGPT/PaLM style; attention over the full T x T)');
@@ -60,5 +80,5 @@ export default async (ctx: HeadlessContext) => {
   log('random weights (std 0.02) and a random batch (about 1/4 of tokens loss-masked); matmul variants: the default choice (no tuning trial in this run)');
   log('nll/lnV: mean -log p(target) over the batch after the timed steps, over ln V (about 1 on random weights: the run is finite and sane)');
   log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  return outcomes.some((o) => 'error' in o && !o.outOfMemory) ? 1 : 0;
+  return outcomes.some((o) => 'error' in o && !o.outOfMemory) || modes.some((m) => 'error' in m) ? 1 : 0;
 };

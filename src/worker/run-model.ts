@@ -10,8 +10,9 @@ import { loadModelFiles } from '../model/model-files';
 import { type LoraSpec, paramLayout } from '../model/param-layout';
 import { getCheckpointFile, listCheckpoints } from '../store/checkpoints';
 import type { PlantuneDb } from '../store/db';
-import { getModel, getModelFile } from '../store/models';
+import { getModel } from '../store/models';
 import { getRun } from '../store/runs';
+import { loadStoredModelFiles } from './model-api';
 import type { RunConfig } from './run-types';
 
 /** tokenizer.json and tokenizer_config.json as text. */
@@ -107,15 +108,10 @@ async function dirSource(dir: string, progress?: LoadProgress): Promise<ModelSou
 async function storedSource(db: PlantuneDb, id: string, progress?: LoadProgress): Promise<ModelSource> {
   const record = await getModel(db, id);
   if (!record) throw new Error(`there is no stored model "${id}" (was it deleted?): import it again or choose another model`);
-  const label = `the stored model "${record.name}"`;
-  return filesSource(record.name, label, parseHfConfig(record.config), async () => {
-    const files = new Map<string, Blob>();
-    for (const [i, { name }] of record.files.entries()) {
-      const blob = await getModelFile(db, id, name);
-      if (!blob) throw new Error(`${label} lost its file "${name}": import it again`);
-      files.set(name, blob);
-      progress?.(i + 1, record.files.length);
-    }
+  return filesSource(record.name, `the stored model "${record.name}"`, parseHfConfig(record.config), async () => {
+    progress?.(0, 1);
+    const files = await loadStoredModelFiles(db, id);
+    progress?.(1, 1);
     return files;
   });
 }

@@ -71,7 +71,7 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, x,
 
 describe('GRPO, offline RL and model sources in the trainer worker', () => {
   it('GRPO streams step and reward events, stores its metrics and evaluations with pass@k', async () => {
-    const { runId, events } = await runToEnd(grpo);
+    const { runId, events } = await runToEnd({ ...grpo, evalEvery: 2 });
     expect(lastStatus(events)).toEqual({ type: 'status', status: 'completed', message: 'finished 3 steps' });
     expect(of(events, 'status')[0].message).toMatch(/^training 3 steps on \d+ prompts.*; evaluating on 2 held-out problems$/);
     expect(of(events, 'step').map((ev) => ev.step)).toEqual([1, 2, 3]);
@@ -84,16 +84,17 @@ describe('GRPO, offline RL and model sources in the trainer worker', () => {
     }
     const names = ['loss', 'lr', 'gradNorm', 'tokensPerSecond', 'rewardMean', 'rewardStd', 'rewardAccuracy', 'kl', 'clipFraction', 'decodeTokensPerSecond'];
     for (const name of names) expect((await metricSeries(db, runId, name)).map((p) => p.step), name).toEqual([1, 2, 3]);
-    expect((await metricSeries(db, runId, 'accuracy')).map((p) => p.step)).toEqual([0, 3]);
+    expect((await metricSeries(db, runId, 'accuracy')).map((p) => p.step)).toEqual([0, 2, 3]);
+    expect((await metricSeries(db, runId, 'passAtK')).map((p) => p.step)).toEqual([0, 2, 3]);
     const evals = await listEvals(db, runId);
-    expect(evals.map((ev) => ev.step)).toEqual([0, 3]);
+    expect(evals.map((ev) => ev.step)).toEqual([0, 2, 3]);
     for (const ev of evals) {
       expect(ev.n).toBe(2);
       expect(ev.passAtK?.k).toBe(2);
       expect(ev.passAtK!.value).toBeGreaterThanOrEqual(0);
       expect(ev.passAtK!.value).toBeLessThanOrEqual(1);
     }
-    expect(of(events, 'eval').map((ev) => ev.passAtK?.k)).toEqual([2, 2]);
+    expect(of(events, 'eval').map((ev) => [ev.step, ev.passAtK?.k])).toEqual([[0, 2], [2, 2], [3, 2]]);
     const evaluating = of(events, 'progress').filter((ev) => ev.phase === 'evaluating');
     expect(evaluating.at(-1)).toMatchObject({ done: 6, total: 6 }); // 2 greedy + 2·2 sampled
     expect((await api.listRuns()).find((r) => r.id === runId)).toMatchObject({ mode: 'grpo', checkpointStep: 3, config: { grpo: { prompts: 2, G: 4, beta: 0, temperature: 1 } } });
@@ -146,6 +147,7 @@ describe('GRPO, offline RL and model sources in the trainer worker', () => {
   it('fails a diverging GRPO run naming the step, keeping the last good checkpoint', async () => {
     const { runId, events } = await runToEnd({ ...grpo, evalCount: 0, lr: 1e30, steps: 4 });
     const status = lastStatus(events)!;
+    console.log(`GRPO at lr 1e30: ${status.message}`);
     expect(status.status).toBe('failed');
     const [, step, tail] = /^training diverged: (?:the (?:loss|gradient norm) is \S+ at step (\d)|after step (\d) the parameters hold \S+).*; (.*)$/.exec(status.message)?.filter((x) => x !== undefined) ?? [];
     expect(tail, status.message).toBeDefined();

@@ -98,6 +98,7 @@ describe('training runs in the trainer worker', () => {
     const runId = await api.startRun({ ...config, lr: 1e30, evalCount: 0, steps: 4, checkpointEvery: 1 }, run.onEvent);
     runIds.push(runId);
     const { message } = (await run.until(isStatus('failed'))) as { message: string };
+    console.log(`SFT at lr 1e30: ${message}`);
     // Caught by the loss read back after a step, or by the checkpoint refusing non-finite parameters.
     const [, lossStep, paramStep, tail] = /^training diverged: (?:the loss is (?:NaN|-?Infinity) at step (\d)|after step (\d) the parameters hold (?:NaN|-?Infinity)).*; (.*)$/.exec(message) ?? [];
     expect(tail, message).toBeDefined();
