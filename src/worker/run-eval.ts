@@ -11,10 +11,10 @@ import type { TrainerHooks } from './run-trainer';
 import type { EvalSummary, RunConfig } from './run-types';
 
 /** Samples kept with an evaluation. */
-export const EVAL_SAMPLES = 8;
+const EVAL_SAMPLES = 8;
 
-/** pass@k's sampling seed: fixed per run (every evaluation of the run draws with the same seed), apart from GRPO's. */
-export const passKSeed = (runSeed: number): number => (Math.imul(runSeed, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
+/** pass@k's sampling seed: one per run (every evaluation of the run samples alike), a mix of the run seed unlike GRPO's seeds. */
+const passKSeed = (runSeed: number): number => (Math.imul(runSeed, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
 
 export async function evaluateRun(
   db: PlantuneDb, runId: string, step: number, model: Transformer, tokenizer: Tokenizer, items: readonly PromptItem[], c: RunConfig, hooks: TrainerHooks,
