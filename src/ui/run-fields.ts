@@ -56,11 +56,8 @@ export function checkNumber(spec: NumberSpec, raw: string, max = spec.max): stri
   const text = raw.trim();
   const v = Number(text);
   const range = spec.minExclusive ? `above ${fmt(spec.min)} and at most ${fmt(max)}` : `from ${fmt(spec.min)} to ${fmt(max)}`;
-  const what = spec.integer ? 'a whole number' : 'a number';
-  if (text === '' || !Number.isFinite(v)) return `${spec.label} must be ${what} ${range}.`;
-  if (spec.integer && !Number.isInteger(v)) return `${spec.label} must be a whole number ${range}.`;
-  if (v < spec.min || (spec.minExclusive && v === spec.min) || v > max) return `${spec.label} must be ${range}.`;
-  return null;
+  const ok = text !== '' && Number.isFinite(v) && (!spec.integer || Number.isInteger(v)) && (spec.minExclusive ? v > spec.min : v >= spec.min) && v <= max;
+  return ok ? null : `${spec.label} must be ${spec.integer ? 'a whole number' : 'a number'} ${range}.`;
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 6 });

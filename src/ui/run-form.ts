@@ -85,7 +85,8 @@ export function initRunForm(container: HTMLElement): RunForm {
 
   let model: ModelInfo | null = null;
   let runs: RunInfo[] = [];
-  let lrTouched = false;
+  /** Numbers the user typed: the others follow the mode and the model (learning rate, sequence and generation lengths). */
+  const typed = new Set<NumberKey>();
   let family: ModelInfo['family'] = 'llama';
   const listeners: (() => void)[] = [];
 
@@ -102,7 +103,7 @@ export function initRunForm(container: HTMLElement): RunForm {
     for (const f of [num.loraRank, num.loraAlpha, targets]) f.wrap.hidden = !lora();
     num.accum.wrap.hidden = current === 'grpo';
     container.querySelector<HTMLElement>('#run-group-grpo')!.hidden = current !== 'grpo';
-    if (!lrTouched) num.lr.input.value = String(defaultLr(current, lora()));
+    if (!typed.has('lr')) num.lr.input.value = String(defaultLr(current, lora()));
   }
 
   /** The message for a number as it stands, or null. Sequence and generation lengths are capped by the model's context. */
@@ -138,7 +139,8 @@ export function initRunForm(container: HTMLElement): RunForm {
   }
 
   container.addEventListener('input', (e) => {
-    if (e.target === num.lr.input) lrTouched = true;
+    const key = (Object.keys(num) as NumberKey[]).find((k) => num[k].input === e.target);
+    if (key) typed.add(key);
     layout();
     check();
     listeners.forEach((cb) => cb());
@@ -217,6 +219,9 @@ export function initRunForm(container: HTMLElement): RunForm {
     },
     setModel(info) {
       model = info;
+      for (const key of ['seq', 'maxNewTokens'] as const) {
+        if (info && !typed.has(key)) num[key].input.value = String(Math.min(NUMBER_FIELDS[key].value, info.context));
+      }
       if (info && info.family !== family) {
         family = info.family;
         targets.set(LORA_TARGETS[family]);
