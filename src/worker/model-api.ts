@@ -190,7 +190,7 @@ export function createModelApi(deps: ModelApiDeps): ModelApi {
 
     async importModel(files: File[], name?: string, onProgress?: (p: ModelImportProgress) => void): Promise<StoredModelInfo> {
       const db = await deps.openDb();
-      const { record } = await importModelFiles(db, droppedFiles(files), { name, source: 'files', onProgress });
+      const record = await importModelFiles(db, droppedFiles(files), { name, source: 'files', onProgress });
       return storedInfo(db, record);
     },
 
@@ -200,7 +200,7 @@ export function createModelApi(deps: ModelApiDeps): ModelApi {
         fetch: fetchFn, endpoint: deps.hubEndpoint, revision: opts.revision, token: opts.token, onProgress: onProgress && downloadProgress(onProgress),
       });
       const db = await deps.openDb();
-      const { record } = await importModelFiles(db, hub.files, { name: repo, source: `hub ${repo}@${hub.revision}` });
+      const record = await importModelFiles(db, hub.files, { name: repo, source: `hub ${repo}@${hub.revision}` });
       return storedInfo(db, record);
     },
 

@@ -24,8 +24,6 @@ const TOKENIZER_FILE = 'tokenizer.json';
 /** Kept when present (the tokenizer's files are kept with the tokenizer). */
 const GENERATION_CONFIG = 'generation_config.json';
 
-const json = (value: unknown): Blob => new Blob([JSON.stringify(value, null, 2) + '\n'], { type: 'application/json' });
-
 /** The last part of a path. */
 export function baseName(path: string): string {
   return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
@@ -91,7 +89,7 @@ async function tokenizerFiles(loaded: LoadedModel, hf: boolean, checkpoint: stri
 }
 
 /** A name for a model when the user gives none: the dropped folder's, the checkpoint's, the config's, or its shape. */
-export function defaultModelName(paths: string[], hfConfig: Record<string, unknown>, config: ModelConfig): string {
+function defaultModelName(paths: string[], hfConfig: Record<string, unknown>, config: ModelConfig): string {
   const folder = paths.find((p) => p.includes('/'))?.split('/')[0];
   if (folder) return folder;
   const bin = paths.find((p) => p.endsWith('.bin'));
@@ -99,11 +97,6 @@ export function defaultModelName(paths: string[], hfConfig: Record<string, unkno
   const named = hfConfig._name_or_path;
   if (typeof named === 'string' && named.trim() && !named.startsWith('/')) return named.trim();
   return `${config.architecture} ${countText(paramLayout(config).numParams)}`;
-}
-
-export interface ImportedModel {
-  record: ModelRecord;
-  config: ModelConfig;
 }
 
 /**
@@ -114,7 +107,7 @@ export async function importModelFiles(
   db: PlantuneDb,
   files: Map<string, Blob>,
   opts: { name?: string; source: string; onProgress?: (p: ModelImportProgress) => void },
-): Promise<ImportedModel> {
+): Promise<ModelRecord> {
   if (files.size === 0) throw new Error('no files given: choose a model folder (config.json, *.safetensors, tokenizer.json) or a llama2.c .bin');
   const onProgress = opts.onProgress;
   const loaded = await loadModelFiles(files, { onProgress: onProgress && ((p) => onProgress({ phase: 'checking', file: p.tensor, loaded: p.loaded, total: p.total })) });
@@ -133,7 +126,7 @@ export async function importModelFiles(
   } else {
     const out = exportHfModel(paramLayout(loaded.config), loaded.params);
     hfConfig = JSON.parse(out.configJson) as Record<string, unknown>;
-    stored = { [CONFIG_FILE]: json(hfConfig), [SINGLE_FILE]: out.safetensors };
+    stored = { [CONFIG_FILE]: new Blob([out.configJson], { type: 'application/json' }), [SINGLE_FILE]: out.safetensors };
   }
   Object.assign(stored, tokenizer.files);
 
@@ -143,5 +136,5 @@ export async function importModelFiles(
   const source = hf ? opts.source : `${opts.source}: llama2.c ${checkpoint}, converted to safetensors`;
   const record = await putModel(db, { id: crypto.randomUUID(), name, config: hfConfig, meta: { source, tokenizer: tokenizer.summary } }, stored);
   onProgress?.({ phase: 'storing', file: '', loaded: total, total });
-  return { record, config: loaded.config };
+  return record;
 }
