@@ -26,7 +26,7 @@ function row(m: ModelInfo, ref: ModelRef, chosen: string, actions: ModelListActi
     'tr',
     { 'data-model': key, class: key === chosen ? 'chosen' : null },
     el('td', { class: 'pick' }, radio),
-    el('th', { scope: 'row', class: 'name' }, el('label', { for: id }, m.name), el('span', { class: 'format' }, m.architecture)),
+    el('th', { scope: 'row', class: 'name' }, el('label', { for: id }, m.name), el('span', { class: 'format' }, stored ? `${m.architecture} · from ${stored.source}` : m.architecture)),
     el('td', { class: 'num', 'data-stat': 'params', 'data-value': m.params }, paramCount(m.params)),
     el('td', { class: 'num' }, bytes(modelSize(m))),
     el('td', { class: 'when' }, stored ? added(stored.createdAt) : 'built in'),

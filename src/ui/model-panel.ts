@@ -2,7 +2,7 @@
 // this browser), what it is, and adding one: a dropped or chosen Hugging Face folder / llama2.c .bin,
 // or a Hugging Face hub download. Every check happens in the worker; its messages are shown as they are.
 import * as Comlink from 'comlink';
-import type { GpuDescription, GpuUnavailable, ModelDownloadProgress, ModelInfo, ModelRef, StoredModelInfo, TrainerApi } from '../worker/api';
+import type { GpuDescription, GpuUnavailable, HubImportOptions, ModelDownloadProgress, ModelImportProgress, ModelInfo, ModelRef, StoredModelInfo, TrainerApi } from '../worker/api';
 import { byId, bytes, el, messageOf, plural } from './dom';
 import { pickedFiles, readDropped, takeDropped } from './model-files';
 import { paramCount, renderModelInfo } from './model-info';
@@ -54,6 +54,8 @@ export function initModelPanel(trainer: Comlink.Remote<TrainerApi>): ModelPanel 
   const importText = byId('model-import-text');
   const hubForm = byId<HTMLFormElement>('model-hub-form');
   const hubInput = byId<HTMLInputElement>('model-hub-id');
+  const revisionInput = byId<HTMLInputElement>('model-hub-revision');
+  const tokenInput = byId<HTMLInputElement>('model-hub-token');
   const hubButton = byId<HTMLButtonElement>('model-hub-download');
   const hubBar = byId<HTMLProgressElement>('model-hub-progress');
   const hubText = byId('model-hub-text');
@@ -92,9 +94,12 @@ export function initModelPanel(trainer: Comlink.Remote<TrainerApi>): ModelPanel 
     const ticket = ++describing;
     try {
       const info = await trainer.describeModel(next);
-      if (ticket !== describing) return;
+      if (next.kind === 'default') builtIn = info; // its row in the list, whichever model is chosen by now
+      if (ticket !== describing) {
+        renderList();
+        return;
+      }
       current = info;
-      if (next.kind === 'default') builtIn = info;
       infoBox.replaceChildren(renderModelInfo(info));
     } catch (e) {
       if (ticket !== describing) return;
@@ -141,7 +146,7 @@ export function initModelPanel(trainer: Comlink.Remote<TrainerApi>): ModelPanel 
   // ---- Adding a model from files.
   function setBusy(value: boolean): void {
     busy = value;
-    for (const control of [pickFolder, pickFiles, nameInput, hubInput]) control.disabled = value;
+    for (const control of [pickFolder, pickFiles, nameInput, hubInput, revisionInput, tokenInput]) control.disabled = value;
     importButton.disabled = value || chosen.length === 0;
     hubButton.disabled = value || hubInput.value.trim() === '';
     zone.setAttribute('aria-disabled', String(value));
@@ -189,15 +194,23 @@ export function initModelPanel(trainer: Comlink.Remote<TrainerApi>): ModelPanel 
     });
   }
 
+  function showImport(p: ModelImportProgress): void {
+    importBar.value = p.total > 0 ? p.loaded / p.total : 1;
+    importText.textContent = p.phase === 'checking'
+      ? `Checking the weights: ${p.file} · ${bytes(p.loaded)} of ${bytes(p.total)}`
+      : `Saving in this browser: ${bytes(p.loaded)} of ${bytes(p.total)}`;
+  }
+
   async function runImport(): Promise<void> {
     const files = chosen;
     const name = nameInput.value.trim();
     setBusy(true);
+    importBar.value = 0;
     importBar.classList.add('active');
-    importText.textContent = `Checking ${plural(files.length, 'file')} (${bytes(files.reduce((n, f) => n + f.size, 0))})…`;
+    importText.textContent = `Reading ${plural(files.length, 'file')} (${bytes(files.reduce((n, f) => n + f.size, 0))})…`;
     say('');
     try {
-      const m = await trainer.importModel(files, name || undefined);
+      const m = await trainer.importModel(files, name || undefined, Comlink.proxy(showImport));
       setChosen([]);
       nameInput.value = '';
       await refreshList();
@@ -226,15 +239,16 @@ export function initModelPanel(trainer: Comlink.Remote<TrainerApi>): ModelPanel 
     hubText.textContent = `${p.file}: ${bytes(p.loaded)}${of}${all}`;
   }
 
-  async function download(repoId: string): Promise<void> {
+  async function download(repoId: string, opts: HubImportOptions): Promise<void> {
     setBusy(true);
     hubBar.value = 0;
     hubBar.classList.add('active');
     hubText.textContent = `Contacting huggingface.co for ${repoId}…`;
     say('');
     try {
-      const m = await trainer.importHubModel(repoId, Comlink.proxy(showDownload));
+      const m = await trainer.importHubModel(repoId, Comlink.proxy(showDownload), opts);
       hubInput.value = '';
+      revisionInput.value = '';
       await refreshList();
       await choose({ kind: 'stored', id: m.id });
       say(`Downloaded “${m.name}” (${m.architecture}, ${paramCount(m.params)} parameters): it is selected for the next run.`);
@@ -261,7 +275,9 @@ export function initModelPanel(trainer: Comlink.Remote<TrainerApi>): ModelPanel 
       say(`“${repoId}” is not a Hugging Face repo id: write it as owner/name, e.g. HuggingFaceTB/SmolLM2-135M.`, 'error');
       return;
     }
-    void download(repoId);
+    const revision = revisionInput.value.trim();
+    const token = tokenInput.value.trim();
+    void download(repoId, { ...(revision ? { revision } : {}), ...(token ? { token } : {}) });
   });
 
   setChosen([]);

@@ -126,7 +126,16 @@ describe('the Model section', () => {
     await chooser.setFiles(dir);
     expect(await page.locator('#model-selection').textContent()).toMatch(/^4 files chosen .*config\.json/);
     await page.fill('#model-name', 'tiny llama');
+    await page.evaluate(() => {
+      const bar = document.querySelector('#model-import-progress')!;
+      const seen: string[] = [];
+      Object.assign(window, { importSeen: seen });
+      new MutationObserver(() => seen.push(bar.getAttribute('value') ?? '')).observe(bar, { attributes: true, attributeFilter: ['value'] });
+    });
     expect(await importAndWait()).toContain('Imported “tiny llama” (LlamaForCausalLM, ');
+    // The weights are checked tensor by tensor with progress, then stored.
+    const seen = await page.evaluate(() => (window as unknown as { importSeen: string[] }).importSeen);
+    expect(new Set(seen.map(Number).filter((v) => v > 0)).size).toBeGreaterThanOrEqual(3);
 
     expect(await storedNames()).toEqual(['plantune-tiny', 'tiny llama']);
     const row = page.locator('table.models tbody tr').nth(1);
