@@ -131,8 +131,13 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
       }
       if (total) bar.value = ev.step / total;
       detail.textContent = `Step ${int(ev.step)}${total ? ` of ${int(total)}` : ''} · loss ${ev.loss.toFixed(3)}`;
+    } else if (ev.type === 'reward') {
+      detail.textContent = `Step ${int(ev.step)}${total ? ` of ${int(total)}` : ''} · reward ${ev.rewardMean.toFixed(3)} · ${(100 * ev.accuracy).toFixed(0)}% correct`;
     } else if (ev.type === 'progress') {
-      detail.textContent = `${PHASES[ev.phase]}${ev.total > 0 ? `: ${int(ev.done)} of ${int(ev.total)}` : '…'}`;
+      // A finished phase is followed by a step (the first one also compiles the GPU kernels): say so rather than leave "n of n".
+      const done = liveStep.get(id) ?? 0;
+      const next = total !== undefined && done >= total ? 'finishing…' : `working on step ${int(done + 1)}…`;
+      detail.textContent = `${PHASES[ev.phase]}${ev.total <= 0 ? '…' : ev.done < ev.total ? `: ${int(ev.done)} of ${int(ev.total)}` : `: done; ${next}`}`;
     } else if (ev.type === 'status') {
       say(`Run ${nameOf(id)}: ${ev.status}${ev.message ? ` — ${ev.message}` : ''}.`, ev.status === 'failed' ? 'error' : '');
       if (ev.status !== 'running' && ev.status !== 'created') {
