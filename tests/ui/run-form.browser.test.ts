@@ -1,7 +1,7 @@
 // The run form on its own (no worker): the config each mode sends, fields of other modes neither sent
 // nor checked, defaults that follow the mode and the model until typed, and the messages at the fields.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type RunForm, initRunForm } from '../../src/ui/run-form';
+import { type FormResult, type RunForm, initRunForm } from '../../src/ui/run-form';
 import type { DatasetInfo, ModelInfo, RunInfo } from '../../src/worker/api';
 
 let form: RunForm;
@@ -15,7 +15,7 @@ function set(id: string, value: string): void {
   el.value = value;
   el.dispatchEvent(new Event(el instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
 }
-function ok(): ReturnType<RunForm['read']> & { config: unknown } {
+function ok(): FormResult {
   const r = form.read();
   if ('invalid' in r) throw new Error(`invalid: ${r.invalid.join(', ')}`);
   return r;
@@ -105,7 +105,7 @@ describe('the run form', () => {
   it('offers the LoRA targets of the model’s family and needs at least one', () => {
     form.setModel(model({ family: 'gpt2', architecture: 'GPT2LMHeadModel' }));
     set('run-training', 'lora');
-    expect((ok().config as { lora: { targets: string[] } }).lora.targets).toEqual(['c_attn', 'c_proj', 'c_fc']);
+    expect(ok().config.lora?.targets).toEqual(['c_attn', 'c_proj', 'c_fc']);
     for (const box of document.querySelectorAll<HTMLInputElement>('input[name="run-lora-targets"]')) {
       box.checked = false;
       box.dispatchEvent(new Event('change', { bubbles: true }));
