@@ -4,7 +4,7 @@
 // The module's default export is `async (ctx: { args, log(line), readFile(path), writeFile(path, data) }) => number | void`
 // (see src/cli/headless-entry.ts). Benchmarks, the training CLI and the demo all run this way, so the
 // code that runs is the same worker/engine code the page uses.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { startBrowserSession } from './browser-session.mjs';
 
@@ -26,11 +26,21 @@ try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   await page.exposeFunction('__plantuneLog', (line) => console.log(line));
-  await page.exposeFunction('__plantuneWriteFile', (path, base64) => {
+  // Files cross between here and the page in base64 pieces: one string per file would cap them near 400 MB.
+  await page.exposeFunction('__plantuneWriteFile', (path, base64, append) => {
     mkdirSync(dirname(resolve(path)), { recursive: true });
-    writeFileSync(resolve(path), Buffer.from(base64, 'base64'));
+    (append ? appendFileSync : writeFileSync)(resolve(path), Buffer.from(base64, 'base64'));
   });
-  await page.exposeFunction('__plantuneReadFile', (path) => readFileSync(resolve(path)).toString('base64'));
+  await page.exposeFunction('__plantuneFileSize', (path) => statSync(resolve(path)).size);
+  await page.exposeFunction('__plantuneReadFileRange', (path, start, end) => {
+    const fd = openSync(resolve(path), 'r');
+    try {
+      const bytes = Buffer.alloc(end - start);
+      return bytes.subarray(0, readSync(fd, bytes, 0, end - start, start)).toString('base64');
+    } finally {
+      closeSync(fd);
+    }
+  });
   await page.goto(`${url}scripts/headless.html`);
   code = await page.evaluate(
     async ({ entry, args }) => {
