@@ -64,7 +64,8 @@ export function createChart(spec: ChartSpec): Chart {
       width: 320,
       height: CHART_HEIGHT,
       legend: { show: false },
-      scales: { x: { time: false }, ...(spec.range ? { y: { range: spec.range } } : {}) },
+      // One step alone gets a unit-wide axis (uPlot would pad it to a range of 100 steps).
+      scales: { x: { time: false, range: (_u, min, max) => (min === max ? [min, min + 1] : [min, max]) }, ...(spec.range ? { y: { range: spec.range } } : {}) },
       cursor: { drag: { x: false, y: false } },
       series: [
         { label: 'step' },
