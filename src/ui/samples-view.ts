@@ -28,7 +28,7 @@ function sample(s: SampleView, n: number): HTMLElement {
       'dl',
       { class: 'answers' },
       s.gold !== undefined && el('div', {}, el('dt', {}, 'Gold'), el('dd', { class: 'gold' }, s.gold)),
-      s.predicted !== undefined && el('div', {}, el('dt', {}, 'Predicted'), el('dd', { class: 'predicted' }, s.predicted ?? 'no answer found')),
+      s.predicted !== undefined && el('div', {}, el('dt', {}, 'Predicted'), el('dd', { class: s.predicted === null ? 'predicted none' : 'predicted' }, s.predicted ?? 'no final answer found')),
     ),
   );
 }

@@ -27,6 +27,7 @@ const before: EvalSummary = {
   samples: [
     { prompt: 'Tom has 3 apples and buys 2 more. How many?', completion: 'Plan:\n1. How many in all?\nSolution:\n1. 3 + 2 = 5\n#### 5', gold: '5', predicted: '5', correct: true },
     { prompt: 'Ann has 10 pens and gives 4 away. How many?', completion: '#### 14', gold: '6', predicted: '14', correct: false },
+    { prompt: 'Bo has 2 cats. How many?', completion: 'Plan:\n1. How many cats', gold: '2', predicted: null, correct: false, truncated: true },
   ],
 };
 
@@ -109,8 +110,10 @@ describe('the Watch panel', () => {
     expect($('.eval-compare caption').textContent).toContain('the after column fills in at the next eval');
     expect($('[data-row="accuracy"] td').textContent).toBe('25.0% (1/4)');
     // Its samples, judged.
-    expect([...document.querySelectorAll('[data-samples="eval"] .sample')].map((s) => s.getAttribute('data-correct'))).toEqual(['true', 'false']);
-    expect($('[data-samples="eval"] .sample.incorrect .predicted').textContent).toBe('14');
+    expect([...document.querySelectorAll('[data-samples="eval"] .sample')].map((s) => s.getAttribute('data-correct'))).toEqual(['true', 'false', 'false']);
+    expect([...document.querySelectorAll('[data-samples="eval"] .predicted')].map((d) => d.textContent)).toEqual(['5', '14', 'no final answer found']);
+    expect($('[data-samples="eval"] .sample:nth-child(3) .predicted').classList.contains('none')).toBe(true);
+    expect($('[data-samples="eval"] .sample:nth-child(3) .truncated').textContent).toBe('truncated');
     const heightsFull = [...document.querySelectorAll<HTMLElement>('.chart')].map((c) => c.offsetHeight);
     expect(heightsFull).toEqual(heightsEmpty);
   });
