@@ -7,6 +7,7 @@ import type { EvalSummary, RunEvent, RunInfo, SampleView, TrainerApi } from '../
 import { type Chart, type ChartSpec, createChart } from './charts';
 import { byId, el, int, messageOf } from './dom';
 import { renderEvalTable } from './eval-table';
+import { MODE_LABELS } from './run-labels';
 import { formatDuration, learningRate, percent, rate, significant } from './run-format';
 import { renderSamples } from './samples-view';
 import { type Point, appendPoint, band, mergeSeries } from './series';
@@ -27,7 +28,6 @@ export interface WatchOptions {
   onRunUpdate?(run: RunInfo): void;
 }
 
-const MODE_LABELS: Record<string, string> = { sft: 'SFT', grpo: 'GRPO', 'filtered-bc': 'filtered BC', 'reward-weighted-bc': 'reward-weighted BC' };
 const PHASE_LABELS: Record<string, string> = { loading: 'Loading the model and data', tokenizing: 'Tokenizing', evaluating: 'Evaluating' };
 const METRICS = ['loss', 'lr', 'gradNorm', 'tokensPerSecond', 'rewardMean', 'rewardStd'] as const;
 type Metric = (typeof METRICS)[number];
