@@ -20,6 +20,7 @@ import { GrpoTrainer } from '../../src/train/grpo';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/optimizer';
 import { type SftConfig, newSftState, runSft } from '../../src/train/sft';
 import type { HeadlessContext } from '../../src/cli/headless-entry';
+import { generationTokenizer } from '../../src/worker/run-tokenizer';
 import { row } from '../timing';
 
 export interface ModeBenchConfig {
@@ -63,10 +64,11 @@ export interface ModeFailure {
 
 type Log = (line: string) => void;
 
+/** The model and the tokenizer a run would generate with (ids past the byte vocabulary decode as U+FFFD). */
 async function loadModel(ctx: HeadlessContext, bc: ModeBenchConfig): Promise<{ config: ModelConfig; params: Float32Array | null; tokenizer: Tokenizer }> {
   if (!('dir' in bc.model)) {
     const tokenizer = await loadTokenizer(byteLevelTokenizerJson(), byteLevelTokenizerConfig(bc.model.maxT));
-    return { config: bc.model, params: null, tokenizer };
+    return { config: bc.model, params: null, tokenizer: generationTokenizer(tokenizer, bc.model.V) };
   }
   const files = new Map<string, Blob>();
   for (const name of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) files.set(name, new Blob([await ctx.readFile(`${bc.model.dir}/${name}`)]));

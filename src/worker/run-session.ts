@@ -26,6 +26,7 @@ import { grpoTrainer } from './run-loop-grpo';
 import { sftTrainer } from './run-loop-sft';
 import { scoreRows, selectOffline } from './run-offline';
 import { type ModelChoice, loraSpec, modelSource, runSource } from './run-model';
+import { generationTokenizer } from './run-tokenizer';
 import type { ModeTrainer, TrainerHooks } from './run-trainer';
 import type { RunConfig } from './run-types';
 
@@ -147,9 +148,10 @@ export async function buildSession(e: Engine, db: PlantuneDb, c: RunConfig, prog
   const { config } = source;
   checkFits(config, c, runLimits(e));
   const tokenizerFiles = await source.tokenizerFiles();
-  const tokenizer = await loadTokenizer(tokenizerFiles.json, tokenizerFiles.config);
+  const loaded = await loadTokenizer(tokenizerFiles.json, tokenizerFiles.config);
+  if (config.V < loaded.vocabSize) throw new RangeError(`the model's vocab_size ${config.V} is smaller than its tokenizer's ${loaded.vocabSize}`);
+  const tokenizer = generationTokenizer(loaded, config.V);
   const params = await source.weights();
-  if (config.V < tokenizer.vocabSize) throw new RangeError(`the model's vocab_size ${config.V} is smaller than its tokenizer's ${tokenizer.vocabSize}`);
   const data = await loadData(db, c);
   // GRPO needs only the prompt to fit (with room to generate); SFT and offline RL the whole example.
   const trainLength = c.mode === 'grpo' ? Number.MAX_SAFE_INTEGER : c.seq + 1;

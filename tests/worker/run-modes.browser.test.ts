@@ -71,7 +71,9 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, x,
 
 describe('GRPO, offline RL and model sources in the trainer worker', () => {
   it('GRPO streams step and reward events, stores its metrics and evaluations with pass@k', async () => {
-    const { runId, events } = await runToEnd({ ...grpo, evalEvery: 2 });
+    // A model vocabulary padded past the byte tokenizer's 260: sampled ids beyond it read as U+FFFD.
+    const padded = { ...random, config: toHfConfig({ ...cfg, V: 300 }) };
+    const { runId, events } = await runToEnd({ ...grpo, model: padded, evalEvery: 2 });
     expect(lastStatus(events)).toEqual({ type: 'status', status: 'completed', message: 'finished 3 steps' });
     expect(of(events, 'status')[0].message).toMatch(/^training 3 steps on \d+ prompts.*; evaluating on 2 held-out problems$/);
     expect(of(events, 'step').map((ev) => ev.step)).toEqual([1, 2, 3]);
@@ -95,6 +97,7 @@ describe('GRPO, offline RL and model sources in the trainer worker', () => {
       expect(ev.passAtK!.value).toBeLessThanOrEqual(1);
     }
     expect(of(events, 'eval').map((ev) => [ev.step, ev.passAtK?.k])).toEqual([[0, 2], [2, 2], [3, 2]]);
+    expect(rewards.some((r) => r.samples.some((x) => x.completion.includes('\uFFFD')))).toBe(true);
     const evaluating = of(events, 'progress').filter((ev) => ev.phase === 'evaluating');
     expect(evaluating.at(-1)).toMatchObject({ done: 6, total: 6 }); // 2 greedy + 2·2 sampled
     expect((await api.listRuns()).find((r) => r.id === runId)).toMatchObject({ mode: 'grpo', checkpointStep: 3, config: { grpo: { prompts: 2, G: 4, beta: 0, temperature: 1 } } });
