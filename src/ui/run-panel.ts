@@ -299,6 +299,7 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
   }
 
   // ---- Memory: the worker's estimate for the form's batch, sequence and LoRA, on the chosen model.
+  // Callers run update() after it (Start waits for a pending estimate); the answer runs it again.
 
   function estimateMemory(): void {
     const result = form.read();
@@ -313,7 +314,6 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
       estimate = null;
       memoryBox.classList.remove('stale');
       memoryBox.replaceChildren(el('p', { class: 'muted' }, missing));
-      update();
       return;
     }
     const key = JSON.stringify([ref, result.plan]);
@@ -322,7 +322,6 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
     const current: NonNullable<typeof estimate> = { key };
     estimate = current;
     memoryBox.classList.add('stale');
-    update();
     estimateTimer = setTimeout(() => {
       void trainer
         .estimateMemory(ref, result.plan)
@@ -342,10 +341,15 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
     }, ESTIMATE_DELAY_MS);
   }
 
-  form.onChange(estimateMemory);
+  // Any change can lift or add a reason Start is disabled, whether or not the memory estimate changes with it.
+  form.onChange(() => {
+    estimateMemory();
+    update();
+  });
   model.onChange(() => {
     form.setModel(model.info());
     estimateMemory();
+    update();
   });
   const listDatasets = () => act(async () => form.setDatasets(await trainer.listDatasets()));
   form.onDataFocus(() => void listDatasets());
@@ -382,6 +386,7 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
   });
 
   estimateMemory();
+  update();
   void listDatasets();
   void act(restore);
 }

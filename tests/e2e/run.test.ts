@@ -47,7 +47,7 @@ describe('the Run section', () => {
   it('estimates the memory of the form’s settings, and disables Start with the reason when it does not fit', async () => {
     const memory = page.locator('#run-memory .memory-estimate');
     await expect.poll(() => memory.getAttribute('data-fits'), { timeout: 30_000 }).toBe('true');
-    await expect.poll(startDisabled).toBe(false);
+    await expect.poll(startDisabled, { timeout: 60_000 }).toBe(false);
     expect(await blocked()).toBe('');
 
     await set('batch', '100000');
@@ -60,7 +60,7 @@ describe('the Run section', () => {
 
     await set('batch', '4');
     await expect.poll(() => memory.getAttribute('data-fits'), { timeout: 30_000 }).toBe('true');
-    await expect.poll(startDisabled).toBe(false);
+    await expect.poll(startDisabled, { timeout: 60_000 }).toBe(false);
   });
 
   it('shows an invalid field’s message at the field and keeps Start disabled until it is fixed', async () => {
@@ -78,7 +78,7 @@ describe('the Run section', () => {
     await set('steps', String(STEPS));
     await set('seq', '256');
     expect(await page.locator('#run-steps-error').textContent()).toBe('');
-    await expect.poll(startDisabled).toBe(false);
+    await expect.poll(startDisabled, { timeout: 60_000 }).toBe(false);
   });
 
   it('starts a short SFT of the default model on synthetic problems, pauses, resumes and completes it', async () => {
@@ -88,7 +88,7 @@ describe('the Run section', () => {
     await set('evalCount', '2');
     await set('maxNewTokens', '24');
     await set('checkpointEvery', '2');
-    await expect.poll(startDisabled).toBe(false);
+    await expect.poll(startDisabled, { timeout: 60_000 }).toBe(false);
     await page.click('#run-start');
 
     await expect.poll(runStatus, { timeout: 120_000 }).toMatch(/^Run “e2e plan SFT”: running/);
