@@ -5,7 +5,7 @@
 /** Folders below the dropped one that are still read (a dropped parent of the model folder works). */
 const MAX_DEPTH = 3;
 /** More files than this means the wrong folder was dropped. */
-export const MAX_MODEL_FILES = 400;
+const MAX_MODEL_FILES = 400;
 
 /**
  * What the drop holds, taken synchronously: the browser empties a DataTransfer once its drop event
