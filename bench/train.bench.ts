@@ -65,6 +65,11 @@ export default async (ctx: HeadlessContext) => {
       log(`where the time goes: ${o.bc.name}, B=${o.B}, T=${o.bc.T} (medians; forward+backward and optimizer are the two awaited parts of the timed steps, forward alone is timed after each step; forward includes the loss and dlogits)`);
       phaseTable(o, peak, log);
     }
+    log('');
+    log('model FLOPs per token: full fine-tuning 6*P_mm + 12*L*T*C; LoRA 4*P_mm + 6*P_lora + 12*L*T*C (nanoGPT/PaLM style; attention over the full T x T)');
+    log('timing: wall clock of record + submit + onSubmittedWorkDone per optimizer step, in two awaited submits (forward+backward, then clip + AdamW);');
+    log('random weights (std 0.02) and a random batch (about 1/4 of tokens loss-masked); matmul variants: the default choice (no tuning trial in this run)');
+    log('nll/lnV: mean -log p(target) over the batch after the timed steps, over ln V (about 1 on random weights: the run is finite and sane)');
   }
   if (modes.length) {
     log('');
@@ -74,11 +79,6 @@ export default async (ctx: HeadlessContext) => {
     log('greedy dec. = tokens/s of greedy generation with the KV cache from B prompts at once');
     modesTable(modes, log);
   }
-  log('');
-  log('model FLOPs per token: full fine-tuning 6*P_mm + 12*L*T*C; LoRA 4*P_mm + 6*P_lora + 12*L*T*C (nanoGPT/PaLM style; attention over the full T x T)');
-  log('timing: wall clock of record + submit + onSubmittedWorkDone per optimizer step, in two awaited submits (forward+backward, then clip + AdamW);');
-  log('random weights (std 0.02) and a random batch (about 1/4 of tokens loss-masked); matmul variants: the default choice (no tuning trial in this run)');
-  log('nll/lnV: mean -log p(target) over the batch after the timed steps, over ln V (about 1 on random weights: the run is finite and sane)');
   log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return outcomes.some((o) => 'error' in o && !o.outOfMemory) || modes.some((m) => 'error' in m) ? 1 : 0;
 };
