@@ -3,9 +3,9 @@
 // Watch with the run's id. After a reload, a run the store still calls "running" whose tab is
 // gone is paused (its last checkpoint is kept) and offered for Resume; the last chosen run is shown again.
 import * as Comlink from 'comlink';
-import type { MemoryEstimate, ModelRef, RunConfig, RunEvent, RunInfo, TrainerApi } from '../worker/api';
-import { byId, el, int, messageOf } from './dom';
-import { renderMemory } from './memory-view';
+import type { ModelRef, RunConfig, RunEvent, RunInfo, TrainerApi } from '../worker/api';
+import { byId, int, messageOf } from './dom';
+import { initMemoryCheck } from './memory-check';
 import { LOOKING_FOR_GPU, type ModelPanel } from './model-panel';
 import { type FormResult, initRunForm } from './run-form';
 import { runLabel } from './run-labels';
@@ -20,12 +20,11 @@ export interface RunPanelCallbacks {
 }
 
 const CHOSEN_KEY = 'plantune:run';
-/** Wait this long after the last keystroke before asking the worker for a memory estimate. */
-const ESTIMATE_DELAY_MS = 200;
 
 const PHASES: Record<Extract<RunEvent, { type: 'progress' }>['phase'], string> = {
   loading: 'Loading the model and data',
   tokenizing: 'Tokenizing',
+  tuning: 'Timing kernel variants for this GPU (once per model shape)',
   evaluating: 'Evaluating',
 };
 
@@ -51,6 +50,7 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
   const status = byId('run-status');
   const list = byId('run-list');
   const form = initRunForm(byId('run-fields'));
+  const memory = initMemoryCheck(trainer, memoryBox, () => update());
 
   let runs: RunInfo[] = [];
   let chosen: string | null = null;
@@ -61,8 +61,6 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
   const liveStep = new Map<string, number>();
   const elsewhere = new Set<string>();
   const interrupted = new Set<string>();
-  let estimate: { key: string; result?: MemoryEstimate; error?: string } | null = null;
-  let estimateTimer: ReturnType<typeof setTimeout> | undefined;
 
   const say = (text: string, tone: '' | 'error' = ''): void => {
     status.textContent = text;
@@ -273,9 +271,9 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
     if (active) reasons.push(`Run ${nameOf(active.id)} is training: pause or stop it before starting another.`);
     const modelProblem = model.blocker();
     if (modelProblem) reasons.push(modelProblem);
+    const memoryProblem = memory.blocker();
     if ('invalid' in result) reasons.push(`Fix ${result.invalid.join(', ')}: see the message at ${result.invalid.length === 1 ? 'the field' : 'each field'}.`);
-    else if (estimate?.result && !estimate.result.fits) reasons.push(`This run does not fit on this GPU: ${estimate.result.problems[0] ?? 'reduce the batch or the sequence length, or use LoRA'}`);
-    else if (estimate && !estimate.result && !estimate.error) reasons.push('Estimating the memory this run needs…');
+    else if (memoryProblem) reasons.push(memoryProblem);
     return reasons;
   }
 
@@ -298,47 +296,15 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
     formEl.setAttribute('aria-busy', String(busy !== null));
   }
 
-  // ---- Memory: the worker's estimate for the form's batch, sequence and LoRA, on the chosen model.
-  // Callers run update() after it (Start waits for a pending estimate); the answer runs it again.
-
+  // ---- Memory: the worker's estimate for the form's batch, sequence and LoRA, on the model the run would train.
   function estimateMemory(): void {
     const result = form.read();
     const { ref } = modelOf(form.fromRun(), model.selected());
     const gpuProblem = model.gpuProblem();
-    const missing = gpuProblem === LOOKING_FOR_GPU ? gpuProblem
-      : gpuProblem !== null ? 'No memory estimate without a WebGPU adapter.'
-      : ref === null ? 'No memory estimate for a randomly initialised model.'
-      : 'invalid' in result ? 'The memory estimate appears once the settings are valid.' : null;
-    if (missing !== null || 'invalid' in result || ref === null) {
-      clearTimeout(estimateTimer);
-      estimate = null;
-      memoryBox.classList.remove('stale');
-      memoryBox.replaceChildren(el('p', { class: 'muted' }, missing));
-      return;
-    }
-    const key = JSON.stringify([ref, result.plan]);
-    if (estimate?.key === key) return; // asked already (or answered)
-    clearTimeout(estimateTimer);
-    const current: NonNullable<typeof estimate> = { key };
-    estimate = current;
-    memoryBox.classList.add('stale');
-    estimateTimer = setTimeout(() => {
-      void trainer
-        .estimateMemory(ref, result.plan)
-        .then((r) => {
-          current.result = r;
-          if (estimate === current) memoryBox.replaceChildren(renderMemory(r));
-        })
-        .catch((e: unknown) => {
-          current.error = messageOf(e);
-          if (estimate === current) memoryBox.replaceChildren(el('p', { class: 'warn' }, `The memory estimate failed: ${current.error}`));
-        })
-        .finally(() => {
-          if (estimate !== current) return;
-          memoryBox.classList.remove('stale');
-          update();
-        });
-    }, ESTIMATE_DELAY_MS);
+    if (gpuProblem !== null) memory.none(gpuProblem === LOOKING_FOR_GPU ? gpuProblem : 'No memory estimate without a WebGPU adapter.');
+    else if (ref === null) memory.none('No memory estimate for a randomly initialised model.');
+    else if ('invalid' in result) memory.none('The memory estimate appears once the settings are valid.');
+    else memory.request(ref, result.plan);
   }
 
   // Any change can lift or add a reason Start is disabled, whether or not the memory estimate changes with it.
