@@ -84,12 +84,14 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
   async function refresh(): Promise<void> {
     runs = await trainer.listRuns();
     form.setRuns(runs);
-    if (chosen !== null && !runOf(chosen)) chosen = null;
+    if (chosen !== null && !runOf(chosen)) choose(null, true); // deleted: Watch and Export let it go too
     renderList();
     update();
   }
 
-  function choose(id: string | null): void {
+  /** Chooses a run for Watch and Export; choosing the one already shown again changes nothing (Watch keeps it live). */
+  function choose(id: string | null, first = false): void {
+    if (id === chosen && !first) return;
     chosen = id;
     if (id === null) localStorage.removeItem(CHOSEN_KEY);
     else localStorage.setItem(CHOSEN_KEY, id);
@@ -241,7 +243,6 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
     liveStep.delete(r.id);
     interrupted.delete(r.id);
     await refresh();
-    if (chosen === r.id || chosen === null) choose(runs[0]?.id ?? null);
     say(`Deleted the run “${r.name}”.`);
   }
 
@@ -334,7 +335,7 @@ export function initRunPanel(trainer: Comlink.Remote<TrainerApi>, model: ModelPa
     }
     await refresh();
     const saved = localStorage.getItem(CHOSEN_KEY);
-    choose(runOf(saved) ? saved : null);
+    choose(runOf(saved) ? saved : null, true);
     const cut = runs.filter((r) => interrupted.has(r.id));
     if (cut.length > 0) {
       say(cut.map((r) => `Run “${r.name}” was interrupted (the page was closed or reloaded while it trained); its checkpoint at step ${int(r.checkpointStep)} is kept: choose it and press Resume.`).join(' '));

@@ -28,7 +28,7 @@ export interface WatchOptions {
   onRunUpdate?(run: RunInfo): void;
 }
 
-const PHASE_LABELS: Record<string, string> = { loading: 'Loading the model and data', tokenizing: 'Tokenizing', evaluating: 'Evaluating' };
+const PHASE_LABELS: Record<string, string> = { loading: 'Loading the model and data', tokenizing: 'Tokenizing', tuning: 'Timing kernel variants for this GPU (once per model shape)', evaluating: 'Evaluating' };
 const METRICS = ['loss', 'lr', 'gradNorm', 'tokensPerSecond', 'rewardMean', 'rewardStd'] as const;
 type Metric = (typeof METRICS)[number];
 

@@ -47,13 +47,15 @@ export interface RunApiDeps {
   openDb: () => Promise<PlantuneDb>;
   /** The worker's engine; a new one after the device was lost. */
   engine: () => Promise<Engine>;
+  /** Why the GPU cannot take a run now (answers being generated), or null. */
+  gpuBusy?: () => string | null;
 }
 
 /** The handlers that train; the results of stored runs are run-results-api.ts's. */
 export type RunControlApi = Pick<RunApi, 'startRun' | 'pauseRun' | 'resumeRun' | 'stopRun' | 'listRuns'>;
 
 /** The run handlers, and `isTraining` for the other handlers (not part of the page's API). */
-export function createRunApi({ openDb, engine }: RunApiDeps): RunControlApi & { isTraining(runId?: string): boolean } {
+export function createRunApi({ openDb, engine, gpuBusy }: RunApiDeps): RunControlApi & { isTraining(runId?: string): boolean } {
   let active: ActiveRun | null = null;
 
   /** Trains run `a` from step 0 or from its latest checkpoint to the end, a pause or a stop. */
@@ -120,6 +122,8 @@ export function createRunApi({ openDb, engine }: RunApiDeps): RunControlApi & { 
   /** Reserves the GPU for run `runId` (synchronously, so two calls cannot both start). */
   function claim(runId: string): ActiveRun {
     if (active) throw new Error(`run "${active.runId}" is training: pause or stop it first`);
+    const busy = gpuBusy?.();
+    if (busy) throw new Error(`${busy}: start the run when it is done`);
     active = { runId, request: null, done: Promise.resolve() };
     return active;
   }

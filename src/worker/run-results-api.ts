@@ -26,6 +26,9 @@ export interface RunResultsDeps {
 
 export type RunResultsApi = Pick<RunApi, 'deleteRun' | 'runMetrics' | 'runEvals' | 'exportRun' | 'generate'>;
 
+/** The results handlers, and `isGenerating` for the run handlers (not part of the page's API). */
+export type RunResultsHandlers = RunResultsApi & { isGenerating(): boolean };
+
 export const EXPORT_KINDS: readonly ExportKind[] = ['safetensors', 'peft', 'metrics-csv', 'metrics-json', 'trajectories-jsonl'];
 
 async function storedRun(db: PlantuneDb, runId: string): Promise<RunRecord> {
@@ -59,9 +62,10 @@ async function generationSource(db: PlantuneDb, source: { runId: string } | { mo
   return { model: await runSource(db, run.id, await latestStep(db, run)), maxNewTokens: (run.config as RunConfig).maxNewTokens };
 }
 
-export function createRunResultsApi({ openDb, engine, isTraining }: RunResultsDeps): RunResultsApi {
-  /** Generations run one after another (each builds its own model on the GPU). */
+export function createRunResultsApi({ openDb, engine, isTraining }: RunResultsDeps): RunResultsHandlers {
+  /** Generations run one after another (each builds its own model on the GPU); `pending` counts those asked for and not finished. */
   let generating: Promise<unknown> = Promise.resolve();
+  let pending = 0;
 
   async function exportFiles(db: PlantuneDb, run: RunRecord, kind: ExportKind): Promise<ExportedFile[]> {
     switch (kind) {
@@ -126,7 +130,9 @@ export function createRunResultsApi({ openDb, engine, isTraining }: RunResultsDe
         return answerQuestions(await engine(), { config: model.config, params: await model.weights(), tokenizer }, questions, { ...opts, maxNewTokens: opts.maxNewTokens ?? maxNewTokens });
       });
       generating = task;
-      return task;
+      pending++;
+      return task.finally(() => pending--);
     },
+    isGenerating: () => pending > 0,
   };
 }

@@ -11,6 +11,7 @@ import type { ModelConfig } from '../model/config';
 import { initLora } from '../model/init';
 import { type MemoryLimits, assertFits, memoryLimits } from '../model/memory';
 import { Transformer } from '../model/transformer';
+import { tuneModel } from '../model/tune';
 import { getDataset, getTrajectories } from '../store/datasets';
 import type { PlantuneDb } from '../store/db';
 import { getRun } from '../store/runs';
@@ -86,7 +87,7 @@ async function sameModelAsSource(db: PlantuneDb, c: RunConfig): Promise<void> {
   }
 }
 
-export type SessionProgress = (phase: 'loading' | 'tokenizing', done: number, total: number) => void;
+export type SessionProgress = (phase: 'loading' | 'tokenizing' | 'tuning', done: number, total: number) => void;
 
 async function loadData(db: PlantuneDb, c: RunConfig): Promise<{ train: Trajectory[]; eval: Trajectory[] }> {
   if ('synthetic' in c.data) return { train: trainProblems(c.data.synthetic, c.evalCount), eval: evalProblems(c.evalCount) };
@@ -179,6 +180,10 @@ export async function buildSession(e: Engine, db: PlantuneDb, c: RunConfig, prog
   const model = new Transformer(e, config, { B: c.batch, T: c.seq, lora });
   model.params.upload(params);
   if (lora) model.loraParams!.upload(initLora(model.layout, seed));
+  // Timed kernel trials for this model's shapes, once per adapter (remembered in IndexedDB).
+  progress('tuning', 0, 1);
+  await tuneModel(model);
+  progress('tuning', 1, 1);
   const opt = new AdamW(e, lora ? model.loraParams! : model.params, lora ? model.loraGrads! : model.grads!, {
     beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: lora ? 0 : 0.01, maxGradNorm: 1,
   });

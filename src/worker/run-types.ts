@@ -121,7 +121,7 @@ export type RunEvent =
   | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; eta: number }
   | { type: 'reward'; step: number; rewardMean: number; rewardStd: number; accuracy: number; kl: number; clipFraction: number; decodeTokensPerSecond: number; samples: SampleView[] }
   | { type: 'eval'; step: number; accuracy: number; bySteps: Record<number, [number, number]>; passAtK?: { k: number; value: number }; samples: SampleView[] }
-  | { type: 'progress'; phase: 'loading' | 'tokenizing' | 'evaluating'; done: number; total: number }
+  | { type: 'progress'; phase: 'loading' | 'tokenizing' | 'tuning' | 'evaluating'; done: number; total: number }
   | { type: 'status'; status: RunStatus; message: string }
   | { type: 'checkpoint'; step: number };
 

@@ -29,7 +29,8 @@ async function getEngine(): Promise<Engine> {
   return engine;
 }
 
-const runs = createRunApi({ openDb, engine: getEngine });
+const runs = createRunApi({ openDb, engine: getEngine, gpuBusy: () => (results.isGenerating() ? 'answers are being generated on the GPU' : null) });
+const results = createRunResultsApi({ openDb, engine: getEngine, isTraining: runs.isTraining });
 
 const api: TrainerApi = {
   async describeGpu(): Promise<GpuDescription | GpuUnavailable> {
@@ -55,7 +56,7 @@ const api: TrainerApi = {
   ...createDataApi(openDb),
   ...createModelApi({ openDb, engine: getEngine }),
   ...runs,
-  ...createRunResultsApi({ openDb, engine: getEngine, isTraining: runs.isTraining }),
+  ...results,
   ...createTeacherApi({ openDb }),
 };
 

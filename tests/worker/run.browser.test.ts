@@ -119,6 +119,8 @@ describe('training runs in the trainer worker', () => {
     runIds.push(runId);
     await run.until((ev) => ev.type === 'step');
     await api.stopRun(runId);
+    // Events and the call's answer are separate messages: wait for the last event.
+    await run.until(isStatus('completed'));
     const at = Math.max(...steps(run.events));
     expect(run.events.at(-1)).toEqual({ type: 'status', status: 'completed', message: `stopped at step ${at} of 8` });
     expect((await api.listRuns()).find((r) => r.id === runId)).toMatchObject({ status: 'completed', checkpointStep: at });
