@@ -10,6 +10,7 @@ import { renderPreview } from './data-preview';
 import { renderImportReport } from './data-report';
 import { byId, bytes, download, el, int, messageOf, plural } from './dom';
 import { rejectionsCsv } from './csv';
+import { describeFiles, initDropZone } from './drop-zone';
 
 const PREVIEW_ROWS = 3;
 
@@ -43,10 +44,9 @@ export function initDataPanel(trainer: Comlink.Remote<TrainerApi>): void {
     status.classList.toggle('error', tone === 'error');
   };
 
-  function choose(files: FileList | File[] | null): void {
-    chosen = files ? [...files] : [];
-    const total = chosen.reduce((n, f) => n + f.size, 0);
-    selection.textContent = chosen.length === 0 ? 'No files chosen.' : `${plural(chosen.length, 'file')} chosen (${bytes(total)}): ${chosen.map((f) => f.name).join(', ')}`;
+  function choose(files: File[]): void {
+    chosen = files;
+    selection.textContent = describeFiles(chosen);
     holdOut.replaceChildren(
       el('option', { value: '' }, 'Random problems (fraction)'),
       ...chosen.map((f) => el('option', { value: f.name }, `All of ${f.name}`)),
@@ -70,35 +70,13 @@ export function initDataPanel(trainer: Comlink.Remote<TrainerApi>): void {
     form.setAttribute('aria-busy', String(value));
   }
 
-  // The drop zone is a button: click, Enter or Space opens the picker; files dropped on it are chosen.
-  const openPicker = (): void => {
-    if (!busy) input.click();
-  };
-  zone.addEventListener('click', openPicker);
-  zone.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      openPicker();
-    }
-  });
-  zone.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    if (e.dataTransfer) e.dataTransfer.dropEffect = busy ? 'none' : 'copy';
-    zone.classList.add('dragging');
-  });
-  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
-  zone.addEventListener('drop', (e) => {
-    e.preventDefault();
-    zone.classList.remove('dragging');
-    if (!busy && e.dataTransfer && e.dataTransfer.files.length > 0) choose(e.dataTransfer.files);
-  });
+  initDropZone(zone, input, () => busy, choose);
   // A file dropped beside the zone must not make the browser navigate away from the page (text drags into inputs still work).
   for (const type of ['dragover', 'drop'] as const) {
     document.addEventListener(type, (e) => {
       if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
     });
   }
-  input.addEventListener('change', () => choose(input.files));
   holdOut.addEventListener('change', syncSplitInputs);
 
   function showProgress(p: ImportProgress): void {
@@ -192,7 +170,7 @@ export function initDataPanel(trainer: Comlink.Remote<TrainerApi>): void {
     e.preventDefault();
     if (!busy && chosen.length > 0) void runImport();
   });
-  choose(null);
+  choose([]);
   void act(refreshList);
   document.addEventListener(DATASETS_CHANGED, () => void act(refreshList));
 }
