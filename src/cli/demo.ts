@@ -11,8 +11,8 @@ const minutes = (ms: number) => `${(ms / 60000).toFixed(1)} min`;
 export default async function demo(ctx: HeadlessContext): Promise<number> {
   const flags = parseFlags(ctx.args, ['eval-count', 'sft-steps', 'grpo-steps', 'seq', 'out']);
   const out = str(flags, 'out', 'out/demo');
-  const sftSteps = num(flags, 'sft-steps', 60);
-  const grpoSteps = num(flags, 'grpo-steps', 4);
+  const sftSteps = num(flags, 'sft-steps', 55);
+  const grpoSteps = num(flags, 'grpo-steps', 3);
   const t0 = performance.now();
   const phases: [string, number][] = [];
   let mark = t0;
@@ -36,8 +36,8 @@ export default async function demo(ctx: HeadlessContext): Promise<number> {
   done('plan SFT');
   const afterSft = await evalPhase(ctx, run, '+ plan SFT');
   done('eval after plan SFT');
-  ctx.log(`== GRPO: ${grpoSteps} steps of 4 prompts x 4 samples, reward = answer correctness + 0.2 plan format`);
-  const grpo = await grpoPhase(ctx, run, { steps: grpoSteps, prompts: 4, G: 4, lr: 5e-5 });
+  ctx.log(`== GRPO: ${grpoSteps} steps of 2 prompts x 4 samples, reward = answer correctness + 0.2 plan format`);
+  const grpo = await grpoPhase(ctx, run, { steps: grpoSteps, prompts: 2, G: 4, lr: 5e-5 });
   done('GRPO');
   const after = await evalPhase(ctx, run, '+ GRPO');
   done('eval after GRPO');
