@@ -43,7 +43,7 @@ const USAGE = `usage: npm run train -- [flags]
   --synthetic N          N synthetic planning problems (1-5 steps) for training (default 2000 when no --data)
   --noisy-teacher P      with --synthetic: replace the gold plans by a noisy teacher's (arithmetic slip rate P per step),
                          scored by answer correctness (for --mode offline)
-  --eval-count N         held-out problems to evaluate: the first N that fit --seq (default 100)
+  --eval-count N         held-out problems to evaluate: the first N that fit --seq (synthetic: of the first N; default 100)
   --eval-fraction F      with --data: fraction of problems held out for eval (default 0.1)
   --mode sft|grpo|offline   (default sft)
   --style plan-then-solve|socratic|subq-only|direct   completion template (default plan-then-solve)
