@@ -179,8 +179,9 @@ describe('a training flow on the page', () => {
     await expect.poll(() => text('#watch-status'), { timeout: 30_000 }).toMatch(/^Completed/);
 
     // Every step once (the steps trained again after the checkpoint replace the first tries), two evals.
+    // Redraws are throttled: the last eval's point may be drawn a moment after the status changes.
     await expect.poll(() => chartPoints('loss'), { timeout: 30_000 }).toBe(STEPS);
-    expect(await chartPoints('accuracy')).toBe(2);
+    await expect.poll(() => chartPoints('accuracy'), { timeout: 30_000 }).toBe(2);
     expect(await text('#watch-progress-text')).toMatch(/^Step 8 of 8/);
     expect(await text('.eval-compare caption')).toBe(`Before (step 0) and after (step ${STEPS}), ${scored} held-out problems`);
     const cells = await page.locator('[data-row="accuracy"] td').allTextContents();
