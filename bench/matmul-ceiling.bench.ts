@@ -1,0 +1,71 @@
+// Where subgroup-rb's time goes on this adapter:
+//   node scripts/run-in-browser.mjs bench/matmul-ceiling.bench.ts
+// Times the 1024^3 NN kernel as generated, then the same kernel with every load inside the k loop
+// replaced by a value loaded once before it: the same loop, fma grid and accumulators with free
+// loads, i.e. the most any load scheme could give this design. Its output is not a product (it is
+// not checked); the GFLOP/s are 2MNK over the time, medians of interleaved rounds.
+import type { HeadlessContext } from '../src/cli/headless-entry';
+import { Engine } from '../src/gpu/engine';
+import { createTensor } from '../src/gpu/transfer';
+import { ceilDiv } from '../src/kernels/grid';
+import { type SubgroupRbSpec, subgroupRbTile, subgroupRbWgsl } from '../src/kernels/matmul/subgroup-rb';
+import { scratch } from '../src/kernels/scratch';
+import { median, row } from './timing';
+
+const [M, N, K] = [1024, 1024, 1024];
+const ROUNDS = 5;
+
+interface Case {
+  name: string;
+  R: number;
+  J: number;
+  loads: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'as generated', R: 32, J: 8, loads: true },
+  { name: 'free loads', R: 32, J: 8, loads: false },
+  { name: 'as generated', R: 8, J: 8, loads: true },
+  { name: 'free loads', R: 8, J: 8, loads: false },
+];
+
+const spec = (c: Case): SubgroupRbSpec => ({ transA: false, transB: false, R: c.R, J: c.J, SGR: 1, SGC: 4 });
+
+/** The kernel's WGSL; without loads, every `= A[…];` / `= B[…];` in the loop reads a value loaded before it. */
+function code(c: Case): string {
+  const wgsl = subgroupRbWgsl(spec(c));
+  if (c.loads) return wgsl;
+  const freed = wgsl.replace(/= A\[[^\]]+\];/g, '= a0;').replace(/= B\[[^\]]+\];/g, '= b0;');
+  if (freed === wgsl || !freed.includes('  var k = k0;')) throw new Error('matmul-ceiling: the generated kernel no longer has the loads this benchmark replaces');
+  return freed.replace('  var k = k0;', '  let a0 = A[lane];\n  let b0 = B[lane];\n  var k = k0;');
+}
+
+export default async (ctx: HeadlessContext) => {
+  const e = await Engine.create();
+  const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+  const a = createTensor(e.gpu, random(M * K), [M, K]);
+  const b = createTensor(e.gpu, random(K * N), [K, N]);
+  const c = e.pool.tensor([M, N]);
+  const bias = scratch(e, 'matmul no bias', [4]);
+  const pipelines = await Promise.all(CASES.map((k, i) => e.pipelines.get({ label: `matmul_ceiling_${i}`, code: code(k) })));
+  const once = async (i: number): Promise<number> => {
+    const tile = subgroupRbTile(spec(CASES[i]));
+    const params = e.rec.params([['u32', M], ['u32', N], ['u32', K], ['u32', 1], ['u32', 0], ['u32', 0], ['u32', K], ['u32', 0], ['f32', 1], ['u32', 1]]);
+    e.rec.dispatch(pipelines[i], [c, bias, params, a, b], [ceilDiv(N, tile.cols), ceilDiv(M, tile.rows), 1]);
+    const t0 = performance.now();
+    e.rec.submit();
+    await e.rec.done();
+    return performance.now() - t0;
+  };
+  const ms: number[][] = CASES.map(() => []);
+  for (let i = 0; i < CASES.length; i++) await once(i); // compile and warm up
+  for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < CASES.length; i++) ms[i].push(await once(i));
+  const W = [16, 8, 10, 10];
+  ctx.log(`subgroup-rb ${M}x${N}x${K} NN on ${e.gpu.adapter.name}, medians of ${ROUNDS} interleaved rounds`);
+  ctx.log(row(['loads', 'tile', 'ms', 'GFLOP/s'], W));
+  CASES.forEach((k, i) => {
+    const t = median(ms[i]);
+    ctx.log(row([k.name, `${k.R}x${4 * k.J}`, t.toFixed(1), ((2 * M * N * K) / (t * 1e6)).toFixed(2)], W));
+  });
+  e.gpu.destroy();
+};
