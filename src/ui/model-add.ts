@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import type { HubImportOptions, ModelDownloadProgress, ModelImportProgress, StoredModelInfo, TrainerApi } from '../worker/api';
 import { byId, bytes, messageOf, plural } from './dom';
+import { activateOn, describeFiles, dropOn } from './drop-zone';
 import { pickedFiles, readDropped, takeDropped } from './model-files';
 
 /** owner/name, or a legacy top-level name such as "gpt2". */
@@ -50,36 +51,18 @@ export function initModelAdd(trainer: Comlink.Remote<TrainerApi>, { added, say }
 
   function setChosen(files: File[]): void {
     chosen = files;
-    const total = files.reduce((n, f) => n + f.size, 0);
-    selection.textContent = files.length === 0
-      ? 'No files chosen.'
-      : `${plural(files.length, 'file')} chosen (${bytes(total)}): ${files.map((f) => f.webkitRelativePath || f.name).join(', ')}`;
+    selection.textContent = describeFiles(files);
     importButton.disabled = busy || files.length === 0;
   }
 
   const openPicker = (input: HTMLInputElement) => (): void => {
     if (!busy) input.click();
   };
-  zone.addEventListener('click', openPicker(filesInput));
-  zone.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      openPicker(filesInput)();
-    }
-  });
+  activateOn(zone, openPicker(filesInput));
   pickFolder.addEventListener('click', openPicker(folderInput));
   pickFiles.addEventListener('click', openPicker(filesInput));
-  zone.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    if (e.dataTransfer) e.dataTransfer.dropEffect = busy ? 'none' : 'copy';
-    zone.classList.add('dragging');
-  });
-  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
-  zone.addEventListener('drop', (e) => {
-    e.preventDefault();
-    zone.classList.remove('dragging');
-    if (busy || !e.dataTransfer) return;
-    const entries = takeDropped(e.dataTransfer);
+  dropOn(zone, () => busy, (dt) => {
+    const entries = takeDropped(dt);
     readDropped(entries).then(setChosen, (err: unknown) => say(messageOf(err), 'error'));
   });
   for (const input of [folderInput, filesInput]) {
