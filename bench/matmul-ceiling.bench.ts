@@ -1,9 +1,11 @@
-// Where subgroup-rb's time goes on this adapter:
-//   node scripts/run-in-browser.mjs bench/matmul-ceiling.bench.ts
-// Times the 1024^3 NN kernel as generated, then the same kernel with every load inside the k loop
-// replaced by a value loaded once before it: the same loop, fma grid and accumulators with free
-// loads, i.e. the most any load scheme could give this design. Its output is not a product (it is
-// not checked); the GFLOP/s are 2MNK over the time, medians of interleaved rounds.
+// Where subgroup-rb's time goes on this adapter, tile by tile:
+//   node scripts/run-in-browser.mjs bench/matmul-ceiling.bench.ts [M,N,K] [R,J,KU[,SGC] ...]
+// Times the NN kernel (1024^3 by default) as generated, then the same kernel with every load inside
+// the k loops replaced by a value loaded once before them: the same loops, fma grid and
+// accumulators with free loads, i.e. the most any load scheme could give that tile. Its output is
+// not a product (it is not checked); the GFLOP/s are 2MNK over the time, medians of interleaved
+// rounds. The tiles (R rows x 4J columns per subgroup, KU k per step, SGC subgroups per workgroup)
+// default to matmul's choice for big problems (32,16,8), the previous one (32,8,4) and 64,16,8.
 import type { HeadlessContext } from '../src/cli/headless-entry';
 import { Engine } from '../src/gpu/engine';
 import { createTensor } from '../src/gpu/transfer';
@@ -12,24 +14,27 @@ import { type SubgroupRbSpec, subgroupRbTile, subgroupRbWgsl } from '../src/kern
 import { scratch } from '../src/kernels/scratch';
 import { median, row } from './timing';
 
-const [M, N, K] = [1024, 1024, 1024];
 const ROUNDS = 5;
 
 interface Case {
   name: string;
   R: number;
   J: number;
+  KU: number;
+  SGC: number;
   loads: boolean;
 }
 
-const CASES: Case[] = [
-  { name: 'as generated', R: 32, J: 8, loads: true },
-  { name: 'free loads', R: 32, J: 8, loads: false },
-  { name: 'as generated', R: 8, J: 8, loads: true },
-  { name: 'free loads', R: 8, J: 8, loads: false },
-];
+/** Tiles to time: `R,J,KU[,SGC]` tuples from the command line, else these. */
+const DEFAULT_TILES = ['32,16,8', '32,8,4', '64,16,8'];
 
-const spec = (c: Case): SubgroupRbSpec => ({ transA: false, transB: false, R: c.R, J: c.J, SGR: 1, SGC: 4 });
+const cases = (tiles: string[]): Case[] =>
+  tiles.flatMap((t) => {
+    const [R, J, KU, SGC = 4] = t.split(',').map(Number);
+    return [true, false].map((loads) => ({ name: loads ? 'as generated' : 'free loads', R, J, KU, SGC, loads }));
+  });
+
+const spec = (c: Case): SubgroupRbSpec => ({ transA: false, transB: false, R: c.R, J: c.J, SGR: 1, SGC: c.SGC, KU: c.KU });
 
 /** The kernel's WGSL; without loads, every `= A[…];` / `= B[…];` in the loop reads a value loaded before it. */
 function code(c: Case): string {
@@ -41,6 +46,8 @@ function code(c: Case): string {
 }
 
 export default async (ctx: HeadlessContext) => {
+  const CASES = cases(ctx.args.length > 1 ? ctx.args.slice(1) : DEFAULT_TILES);
+  const [M, N, K] = ctx.args[0] ? ctx.args[0].split(',').map(Number) : [1024, 1024, 1024];
   const e = await Engine.create();
   const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
   const a = createTensor(e.gpu, random(M * K), [M, K]);
@@ -60,12 +67,12 @@ export default async (ctx: HeadlessContext) => {
   const ms: number[][] = CASES.map(() => []);
   for (let i = 0; i < CASES.length; i++) await once(i); // compile and warm up
   for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < CASES.length; i++) ms[i].push(await once(i));
-  const W = [16, 8, 10, 10];
+  const W = [16, 8, 4, 10, 10];
   ctx.log(`subgroup-rb ${M}x${N}x${K} NN on ${e.gpu.adapter.name}, medians of ${ROUNDS} interleaved rounds`);
-  ctx.log(row(['loads', 'tile', 'ms', 'GFLOP/s'], W));
+  ctx.log(row(['loads', 'tile', 'KU', 'ms', 'GFLOP/s'], W));
   CASES.forEach((k, i) => {
     const t = median(ms[i]);
-    ctx.log(row([k.name, `${k.R}x${4 * k.J}`, t.toFixed(1), ((2 * M * N * K) / (t * 1e6)).toFixed(2)], W));
+    ctx.log(row([k.name, `${k.R}x${4 * k.J}`, String(k.KU), t.toFixed(1), ((2 * M * N * K) / (t * 1e6)).toFixed(2)], W));
   });
   e.gpu.destroy();
 };
