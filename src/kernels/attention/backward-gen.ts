@@ -6,8 +6,9 @@
 //   'dkdv': one team per block of NKB keys of one kv head, visiting every query row that sees them
 //           in every query head of the group, MR rows at a time: dv = Σ_i p_i dout_i,
 //           dk = scale Σ_i ds_i q_i. The group's heads are summed in a fixed order: deterministic.
-// Only the accumulators (dq, or dk and dv) stay live across the loops; q/k/v/dout rows are
-// reloaded per block (values live across a loop make SwiftShader's compile time explode).
+// Only the accumulators (dq, or dk and dv) stay live across the loops (values live across a loop
+// make SwiftShader's compile time explode); the rows a team reuses (q and dout in dq, k and v in
+// dkdv) sit in a private array read at constant indices, and the others are loaded per block.
 import { type Lanes, Team, indent, teamEntry } from './team';
 
 export interface DqSpec {
@@ -80,13 +81,16 @@ export function dqKernel(s: DqSpec): string {
   }
   const write0 = rows.map((r) => `if (i0 + ${r}u < p.T) { Dout[bh * p.T + ir${r}] = D${r}; }`);
   B.push(...(t.lanes === 4 ? ['if (l == 0u) {', ...write0.map((x) => `  ${x}`), '}'] : write0));
+  // The q and dout rows, loaded once (Team.cacheRows); dout is already in registers for D.
+  const cached = t.cacheRows('qd', [
+    ...rows.map((r) => ({ name: `q${r}`, load: (m: number) => `q[qa${r} + ${t.at(m)}] * p.scale2` })),
+    ...rows.map((r) => ({ name: `d${r}`, load: (m: number) => `od${r}_${m}` })),
+  ]);
+  B.push(...cached.fill);
   B.push(`let kend = min(i0 + ${s.MQ}u, p.T);`);
   B.push(`for (var j0 = 0u; j0 < kend; j0 += ${s.NK}u) {`);
   const L: string[] = [];
-  for (const r of rows) {
-    L.push(...loadRow(t, `q${r}`, 'q', `qa${r}`, ' * p.scale2'));
-    L.push(...loadRow(t, `d${r}`, 'dout', `da${r}`));
-  }
+  for (const r of rows) L.push(...cached.read(r), ...cached.read(s.MQ + r));
   for (const c of keys) {
     L.push(`let jc${c} = min(j0 + ${c}u, last);`);
     L.push(...loadRow(t, `k${c}`, 'k', `kb + jc${c} * p.krs`));
@@ -157,15 +161,18 @@ export function dkdvKernel(s: DkdvSpec, sharedBuffer: boolean): string {
     B.push(...t.row(`dk${c}`).map((x) => `var ${x} = 0.0;`));
     B.push(...t.row(`dv${c}`).map((x) => `var ${x} = 0.0;`));
   }
+  // The team's k and v rows, loaded once (Team.cacheRows).
+  const cached = t.cacheRows('kv', [
+    ...keys.map((c) => ({ name: `k${c}`, load: (m: number) => `k[p.ko + (b * p.T + jc${c}) * p.krs + g * ${HS}u + ${t.at(m)}]` })),
+    ...keys.map((c) => ({ name: `v${c}`, load: (m: number) => `v[p.vo + (b * p.T + jc${c}) * p.vrs + g * ${HS}u + ${t.at(m)}]` })),
+  ]);
+  B.push(...cached.fill);
   B.push(`for (var hh = 0u; hh < p.G; hh++) {`);
   B.push('  let h = g * p.G + hh;');
   B.push('  let lb = (b * p.NH + h) * p.T;');
   B.push(`  for (var i0 = j0; i0 < p.T; i0 += ${s.MR}u) {`);
   const L: string[] = [];
-  for (const c of keys) {
-    L.push(...loadRow(t, `k${c}`, 'k', `p.ko + (b * p.T + jc${c}) * p.krs + g * ${HS}u`));
-    L.push(...loadRow(t, `v${c}`, 'v', `p.vo + (b * p.T + jc${c}) * p.vrs + g * ${HS}u`));
-  }
+  for (const c of keys) L.push(...cached.read(c), ...cached.read(s.NKB + c));
   for (const r of rows) {
     L.push(`let ir${r} = min(i0 + ${r}u, last);`);
     L.push(...loadRow(t, `q${r}`, 'q', `p.qo + (b * p.T + ir${r}) * p.qrs + h * ${HS}u`, ' * p.scale2'));

@@ -6,7 +6,7 @@
 //    sequence b, which sees cache positions 0..pos[b]. Writes out only.
 // Scores are kept in base 2: q is scaled by scale*log2(e) as it is loaded, so p = exp2(s - m),
 // and lse = (m + log2(l)) * ln 2.
-import { NEG, type Lanes, Team, indent, teamEntry } from './team';
+import { type CachedRows, NEG, type Lanes, Team, indent, teamEntry } from './team';
 
 export type ForwardMode = 'causal' | 'decode';
 
@@ -121,17 +121,18 @@ function epilogue(s: ForwardSpec, t: Team): string[] {
   return lines;
 }
 
-/**
- * One block of NK keys from j0, fully unrolled: q rows (reloaded per block, so that only o, m, l
- * stay live across the key loop: compile time grows fast with values live across a loop),
- * scores, online softmax update, and o += p·V.
- */
-function keyBlock(s: ForwardSpec, t: Team): string[] {
+/** The scaled q rows, loaded once (Team.cacheRows): only o, m, l are values live across the key loop. */
+function cachedQ(s: ForwardSpec, t: Team): CachedRows {
+  return t.cacheRows('qs', range(s.MQ).map((r) => ({ name: `q${r}`, load: (m: number) => `q[qa${r} + ${t.at(m)}] * p.scale2` })));
+}
+
+/** One block of NK keys from j0, fully unrolled: q rows, scores, online softmax update, and o += p·V. */
+function keyBlock(s: ForwardSpec, t: Team, qRows: CachedRows): string[] {
   const rows = range(s.MQ);
   const keys = range(s.NK);
   const slots = range(t.slots(s.NK));
   const L: string[] = [];
-  for (const r of rows) t.row(`q${r}`).forEach((qv, m) => L.push(`let ${qv} = q[qa${r} + ${t.at(m)}] * p.scale2;`));
+  rows.forEach((r) => L.push(...qRows.read(r)));
   for (const c of keys) {
     L.push(`let ka${c} = kb + min(j0 + ${c}u, last) * krs;`);
     const kr = t.row(`k${c}`);
@@ -172,7 +173,8 @@ export function forwardKernel(s: ForwardSpec): string {
     state.push(...t.row(`o${r}`).map((o) => `var ${o} = 0.0;`));
     state.push(`var m${r} = ${NEG};`, `var l${r} = 0.0;`);
   }
-  const body = [...prologue(s), ...state, `for (var j0 = 0u; j0 < kend; j0 += ${s.NK}u) {`, indent(2, keyBlock(s, t)), '}', ...epilogue(s, t)];
+  const qRows = cachedQ(s, t);
+  const body = [...prologue(s), ...state, ...qRows.fill, `for (var j0 = 0u; j0 < kend; j0 += ${s.NK}u) {`, indent(2, keyBlock(s, t, qRows)), '}', ...epilogue(s, t)];
   return `${t.header}// attention forward (${s.mode}), generated: lanes ${s.lanes}, HS ${s.HS}, ${s.MQ} rows per team, ${s.NK} keys per block
 ${PARAMS[s.mode]}
 ${BINDINGS[s.mode]}

@@ -11,6 +11,12 @@
 
 export type Lanes = 1 | 4;
 
+/** Rows held in a private array: the lines that fill it, and the lines that read row i back. */
+export interface CachedRows {
+  fill: string[];
+  read: (i: number) => string[];
+}
+
 /** Score of a masked key: exp2 of it minus any real maximum is 0. */
 export const NEG = '-3.0e38';
 
@@ -84,6 +90,22 @@ export class Team {
   /** Packs up to `lanes` team-uniform scores into one variable, lane l taking xs[l] (lanes past the end repeat the last). */
   pack(xs: string[]): string {
     return xs.slice(1).reduce((a, x, i) => `select(${a}, ${x}, l == ${i + 1}u)`, xs[0]);
+  }
+
+  /**
+   * Rows loaded once, before a loop, into the private array `arr`, and read back inside it at
+   * constant indices: `fill` declares and fills the array, `read(i)` declares row i's `name_m`
+   * values. A reload from storage inside the loop costs a per-lane gather on SwiftShader; a
+   * constant-index read of a private array is one vector load, as long as the array stays in
+   * memory: it is padded past spirv-opt's scalar-replacement limit (100 elements), which would
+   * otherwise turn it into values live across the loop (and SwiftShader's compile time explodes).
+   */
+  cacheRows(arr: string, rows: { name: string; load: (m: number) => string }[]): CachedRows {
+    const D = this.D;
+    const fill = [`var ${arr}: array<f32, ${Math.max(128, rows.length * D)}>;`];
+    rows.forEach((r, i) => this.row(r.name).forEach((_, m) => fill.push(`${arr}[${i * D + m}] = ${r.load(m)};`)));
+    const read = (i: number) => this.row(rows[i].name).map((x, m) => `let ${x} = ${arr}[${i * D + m}];`);
+    return { fill, read };
   }
 
   /** The value of packed variable `v` held by `lane`, in every lane. */
