@@ -54,7 +54,12 @@ export default async (ctx: HeadlessContext) => {
   const b = createTensor(e.gpu, random(K * N), [K, N]);
   const c = e.pool.tensor([M, N]);
   const bias = scratch(e, 'matmul no bias', [4]);
-  const pipelines = await Promise.all(CASES.map((k, i) => e.pipelines.get({ label: `matmul_ceiling_${i}`, code: code(k) })));
+  const pipelines: GPUComputePipeline[] = [];
+  for (const [i, k] of CASES.entries()) {
+    const t0 = performance.now();
+    pipelines.push(await e.pipelines.get({ label: `matmul_ceiling_${i}`, code: code(k) }));
+    if (k.loads) ctx.log(`${k.R}x${4 * k.J} KU ${k.KU}: compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
   const once = async (i: number): Promise<number> => {
     const tile = subgroupRbTile(spec(CASES[i]));
     const params = e.rec.params([['u32', M], ['u32', N], ['u32', K], ['u32', 1], ['u32', 0], ['u32', 0], ['u32', K], ['u32', 0], ['f32', 1], ['u32', 1]]);

@@ -131,7 +131,7 @@ interface Launch {
 
 /**
  * subgroup-rb's tile for this problem. Wider tiles need fewer loads per multiply-add: measured on
- * SwiftShader, 32 x 64 per subgroup with 8 k per step runs 15-40% faster than 32 x 32 with 4 on the
+ * SwiftShader, 32 x 64 per subgroup with 8 k per step runs 20-40% faster than 32 x 32 with 4 on the
  * training shapes, and as fast as 64 x 64, which takes twice as long to compile (9 s vs 4 s). Few
  * rows (generation, small batches) get 8 or 4 rows and narrow outputs 32 columns.
  */
