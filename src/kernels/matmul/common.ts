@@ -1,6 +1,7 @@
 // What the matmul WGSL generators share: the layout of A and B, index expressions, and the
-// k loop every register-tiled kernel uses (unguarded steps of 4 while a whole step fits in the
-// slice, then one guarded step for the K % 4 tail, so the hot loop carries no bounds checks).
+// register-blocked kernel's k loop (unguarded steps of 4 while a whole step fits in the slice, then
+// one guarded step for the K % 4 tail, so the hot loop carries no bounds checks; subgroup-rb ends
+// its wider steps with a loop of single k instead).
 import epilogue from '../../../shaders/matmul_epilogue.wgsl?raw';
 
 /** Which operands are stored transposed: a is (K,M) when transA, b is (N,K) when transB. */

@@ -59,7 +59,8 @@ function step(s: SubgroupRbSpec): string[] {
 function single(s: SubgroupRbSpec): string[] {
   const { R, J } = s;
   const out: string[] = [];
-  for (const r of range(R)) out.push(`  let a${r} = A[${aIndex(s, 'aBase', `min(m0 + ${r}u, mLast)`, 'k')}];`);
+  const row = (r: number): string => (s.transA ? aIndex(s, 'aBase', `min(m0 + ${r}u, mLast)`, 'k') : `ar${r} + k`);
+  for (const r of range(R)) out.push(`  let a${r} = A[${row(r)}];`);
   for (const j of range(J)) out.push(`  let b${j} = B[${bIndex(s, 'bBase', 'k', `col${j}`)}];`);
   for (const r of range(R)) for (const j of range(J)) out.push(`  c${r}_${j} = fma(a${r}, b${j}, c${r}_${j});`);
   return out;
