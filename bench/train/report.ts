@@ -28,7 +28,7 @@ export function throughputTable(outcomes: Outcome[], peak: Peak, log: Log): void
       o.bc.name, `${o.B} x ${o.bc.T}`, ms.toFixed(0), tokPerS.toFixed(1), (o.flops.perToken / 1e6).toFixed(2),
       gflops.toFixed(2), `${((100 * gflops) / peak.gflops).toFixed(1)}%`, mb(o.memory.counted), mb(o.memory.device), (o.nll / Math.log(o.bc.cfg.V)).toFixed(3),
     ], W));
-    log(`${''.padEnd(W[0])} ${samples} samples: ${o.step.ms.map((x) => x.toFixed(0)).join(', ')} ms; warm-up ${o.warmupMs.toFixed(0)} ms; optimizer ${o.phases.get('optimizer')?.medianMs.toFixed(0)} ms; ${o.step.dispatches} dispatches, recording ${o.step.recordMs.toFixed(0)} ms${o.fellBack ? `; B=1 because B=${o.bc.B} took over ${(o.bc.fallbackAfterMs ?? 0) / 1000} s per step` : ''}`);
+    log(`${''.padEnd(W[0])} ${samples} samples: ${o.step.ms.map((x) => x.toFixed(0)).join(', ')} ms; warm-up ${o.warmupMs.toFixed(0)} ms (${o.warmupCompiles.count} pipeline compiles: ${o.warmupCompiles.ms.toFixed(0)} ms); optimizer ${o.phases.get('optimizer')?.medianMs.toFixed(0)} ms; ${o.step.dispatches} dispatches, recording ${o.step.recordMs.toFixed(0)} ms${o.fellBack ? `; B=1 because B=${o.bc.B} took over ${(o.bc.fallbackAfterMs ?? 0) / 1000} s per step` : ''}`);
   }
 }
 

@@ -15,6 +15,7 @@ export interface ConfigResult {
   fellBack: boolean;
   step: PhaseTiming;
   warmupMs: number;
+  warmupCompiles: { count: number; ms: number };
   tooSlow: boolean;
   /** Forward+backward and optimizer parts of the step samples; forward alone for configs that ask. */
   phases: Map<Phase, PhaseTiming>;
@@ -49,7 +50,7 @@ async function attempt(bc: BenchConfig, B: number, log: Log): Promise<ConfigResu
     const step = rounds.phases.get('step')!;
     rounds.phases.delete('step');
     return {
-      bc, B, fellBack: false, step, warmupMs: rounds.warmupMs, tooSlow: rounds.tooSlow, phases: rounds.phases,
+      bc, B, fellBack: false, step, warmupMs: rounds.warmupMs, warmupCompiles: rounds.warmupCompiles, tooSlow: rounds.tooSlow, phases: rounds.phases,
       flops: flopsPerToken(t.model.layout, bc.T),
       memory: memoryReport(e, t.model, t.opt, meter),
       nll: await t.meanNll(),

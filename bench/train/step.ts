@@ -74,6 +74,8 @@ export interface PhaseTiming {
 export interface Rounds {
   /** Ms of the warm-up step (shader compilation included). */
   warmupMs: number;
+  /** Pipelines compiled during the warm-up step and the ms their compiles took (summed). */
+  warmupCompiles: { count: number; ms: number };
   /** 'step' (the sum of its two parts), 'forward+backward' and 'optimizer' from the same samples; 'forward' when asked. */
   phases: Map<Phase, PhaseTiming>;
   /** The first timed step exceeded `limitMs`: timing stopped there. */
@@ -131,8 +133,11 @@ export async function timeRounds(
   counter: { n: number },
   opts: { rounds: number; forward?: boolean; limitMs?: number; progress?: (line: string) => void },
 ): Promise<Rounds> {
+  const { pipelines } = t.e;
+  const [count0, ms0] = [pipelines.compiles, pipelines.compileMs];
   const warmupMs = (await splitStep(t, counter)).step.ms;
-  opts.progress?.(`    warm-up step ${(warmupMs / 1000).toFixed(1)} s`);
+  const warmupCompiles = { count: pipelines.compiles - count0, ms: pipelines.compileMs - ms0 };
+  opts.progress?.(`    warm-up step ${(warmupMs / 1000).toFixed(1)} s, of which ${warmupCompiles.count} pipeline compiles ${(warmupCompiles.ms / 1000).toFixed(1)} s`);
   const samples = new Map<Phase, Sample[]>([['step', []], ['forward+backward', []], ['optimizer', []]]);
   if (opts.forward) samples.set('forward', []);
   let tooSlow = false;
@@ -152,5 +157,5 @@ export async function timeRounds(
   }
   const phases = new Map<Phase, PhaseTiming>();
   for (const [phase, list] of samples) if (list.length) phases.set(phase, summarize(list));
-  return { warmupMs, phases, tooSlow };
+  return { warmupMs, warmupCompiles, phases, tooSlow };
 }

@@ -35,6 +35,9 @@ function compileReport(spec: PipelineSpec, messages: readonly GPUCompilationMess
 
 export class PipelineCache {
   private pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** Compiles finished (or failed) so far, and their summed wall time in ms: what start-up pays. */
+  compiles = 0;
+  compileMs = 0;
 
   constructor(private readonly gpu: Gpu) {}
 
@@ -55,6 +58,16 @@ export class PipelineCache {
   }
 
   private async compile(spec: PipelineSpec): Promise<GPUComputePipeline> {
+    const t0 = performance.now();
+    try {
+      return await this.build(spec);
+    } finally {
+      this.compiles++;
+      this.compileMs += performance.now() - t0;
+    }
+  }
+
+  private async build(spec: PipelineSpec): Promise<GPUComputePipeline> {
     const { device } = this.gpu;
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ code: spec.code, label: spec.label });

@@ -23,13 +23,16 @@ describe(`GPU engine on ${e.gpu.adapter.name}`, () => {
     expect(err!.message).toContain('>    4 |   o[0] = undefined_name + 1.0;');
   });
 
-  it('caches pipelines by source and constants', async () => {
+  it('caches pipelines by source and constants, and counts the compiles and their time', async () => {
     const code = 'override K: f32 = 1.0;\n@group(0) @binding(0) var<storage, read_write> o: array<f32>;\n@compute @workgroup_size(1) fn main() { o[0] = K; }';
+    const [compiles, ms] = [e.pipelines.compiles, e.pipelines.compileMs];
     const a = await e.pipelines.get({ label: 'k', code, constants: { K: 2 } });
     const b = await e.pipelines.get({ label: 'k', code, constants: { K: 2 } });
     const c = await e.pipelines.get({ label: 'k', code, constants: { K: 3 } });
     expect(a).toBe(b);
     expect(c).not.toBe(a);
+    expect(e.pipelines.compiles - compiles).toBe(2); // the cache hit compiled nothing
+    expect(e.pipelines.compileMs).toBeGreaterThan(ms);
     const out = e.pool.tensor([1]);
     e.rec.dispatch(c, [out], [1]);
     e.rec.submit();
