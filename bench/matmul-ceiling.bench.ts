@@ -10,9 +10,10 @@ import type { HeadlessContext } from '../src/cli/headless-entry';
 import { Engine } from '../src/gpu/engine';
 import { createTensor } from '../src/gpu/transfer';
 import { ceilDiv } from '../src/kernels/grid';
+import { plainMatmulParams } from '../src/kernels/matmul';
 import { type SubgroupRbSpec, subgroupRbTile, subgroupRbWgsl } from '../src/kernels/matmul/subgroup-rb';
 import { scratch } from '../src/kernels/scratch';
-import { median, row } from './timing';
+import { interleavedMedians, row } from './timing';
 
 const ROUNDS = 5;
 
@@ -62,21 +63,19 @@ export default async (ctx: HeadlessContext) => {
   }
   const once = async (i: number): Promise<number> => {
     const tile = subgroupRbTile(spec(CASES[i]));
-    const params = e.rec.params([['u32', M], ['u32', N], ['u32', K], ['u32', 1], ['u32', 0], ['u32', 0], ['u32', K], ['u32', 0], ['f32', 1], ['u32', 1]]);
+    const params = e.rec.params(plainMatmulParams(M, N, K));
     e.rec.dispatch(pipelines[i], [c, bias, params, a, b], [ceilDiv(N, tile.cols), ceilDiv(M, tile.rows), 1]);
     const t0 = performance.now();
     e.rec.submit();
     await e.rec.done();
     return performance.now() - t0;
   };
-  const ms: number[][] = CASES.map(() => []);
-  for (let i = 0; i < CASES.length; i++) await once(i); // compile and warm up
-  for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < CASES.length; i++) ms[i].push(await once(i));
+  const ms = await interleavedMedians(CASES.map((_, i) => () => once(i)), ROUNDS);
   const W = [16, 8, 4, 10, 10];
   ctx.log(`subgroup-rb ${M}x${N}x${K} NN on ${e.gpu.adapter.name}, medians of ${ROUNDS} interleaved rounds`);
   ctx.log(row(['loads', 'tile', 'KU', 'ms', 'GFLOP/s'], W));
   CASES.forEach((k, i) => {
-    const t = median(ms[i]);
+    const t = ms[i];
     ctx.log(row([k.name, `${k.R}x${4 * k.J}`, String(k.KU), t.toFixed(1), ((2 * M * N * K) / (t * 1e6)).toFixed(2)], W));
   });
   e.gpu.destroy();

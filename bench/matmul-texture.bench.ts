@@ -12,9 +12,10 @@ import type { HeadlessContext } from '../src/cli/headless-entry';
 import { Engine } from '../src/gpu/engine';
 import { createTensor, readF32 } from '../src/gpu/transfer';
 import { ceilDiv } from '../src/kernels/grid';
+import { plainMatmulParams } from '../src/kernels/matmul';
 import { type SubgroupRbSpec, subgroupRbTile, subgroupRbWgsl } from '../src/kernels/matmul/subgroup-rb';
 import { scratch } from '../src/kernels/scratch';
-import { median, row } from './timing';
+import { interleavedMedians, row } from './timing';
 
 const ROUNDS = 11;
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -88,7 +89,7 @@ export default async (ctx: HeadlessContext) => {
     name: 'buffer 32,16,8',
     go: () =>
       time(() => {
-        const params = e.rec.params([['u32', M], ['u32', N], ['u32', K], ['u32', 1], ['u32', 0], ['u32', 0], ['u32', K], ['u32', 0], ['f32', 1], ['u32', 1]]);
+        const params = e.rec.params(plainMatmulParams(M, N, K));
         e.rec.dispatch(bufferPipe, [c, bias, params, a, b], [ceilDiv(N, bufferTile.cols), ceilDiv(M, bufferTile.rows), 1]);
       }),
   });
@@ -140,14 +141,12 @@ export default async (ctx: HeadlessContext) => {
     runs.push({ name: `texture ${t}`, go });
   }
 
-  for (const r of runs) await r.go(); // warm up
-  const ms: number[][] = runs.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) for (const [i, r] of runs.entries()) ms[i].push(await r.go());
+  const ms = await interleavedMedians(runs.map((r) => r.go), ROUNDS);
   const W = [16, 10, 10];
   ctx.log(`${M}x${N}x${K} NN on ${e.gpu.adapter.name}, medians of ${ROUNDS} interleaved rounds`);
   ctx.log(row(['loads', 'ms', 'GFLOP/s'], W));
   runs.forEach((r, i) => {
-    const t = median(ms[i]);
+    const t = ms[i];
     ctx.log(row([r.name, t.toFixed(1), ((2 * M * N * K) / (t * 1e6)).toFixed(2)], W));
   });
   e.gpu.destroy();

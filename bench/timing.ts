@@ -30,6 +30,17 @@ export async function timeKernel(
   return { medianMs: median(ms), samples: ms };
 }
 
+/**
+ * Median ms of each run after one warm-up call each, from `rounds` rounds that call every run in
+ * turn, so that a slow spell of a noisy machine hits all of them alike. A run returns its own ms.
+ */
+export async function interleavedMedians(runs: (() => Promise<number>)[], rounds: number): Promise<number[]> {
+  for (const run of runs) await run();
+  const ms: number[][] = runs.map(() => []);
+  for (let r = 0; r < rounds; r++) for (const [i, run] of runs.entries()) ms[i].push(await run());
+  return ms.map(median);
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

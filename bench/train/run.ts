@@ -6,7 +6,7 @@ import { GpuOutOfMemoryError } from '../../src/gpu/errors';
 import type { BenchConfig } from './configs';
 import { type FlopCount, flopsPerToken } from './flops';
 import { DeviceMemoryMeter, type MemoryReport, memoryReport } from './memory';
-import { type Phase, type PhaseTiming, Trainee, countDispatches, timeRounds } from './step';
+import { type Phase, type PhaseTiming, type Rounds, Trainee, countDispatches, timeRounds } from './step';
 
 export interface ConfigResult {
   bc: BenchConfig;
@@ -15,7 +15,7 @@ export interface ConfigResult {
   fellBack: boolean;
   step: PhaseTiming;
   warmupMs: number;
-  warmupCompiles: { count: number; ms: number };
+  warmupCompiles: Rounds['warmupCompiles'];
   tooSlow: boolean;
   /** Forward+backward and optimizer parts of the step samples; forward alone for configs that ask. */
   phases: Map<Phase, PhaseTiming>;

@@ -242,6 +242,10 @@ function params(p: Problem, kChunk: number, flags: number, alpha: number, slices
   ];
 }
 
+/** Uniforms of one plain C = A·B launch (one batch entry, no split, bias or accumulate): for benchmarks that dispatch a generated kernel themselves. */
+export const plainMatmulParams = (M: number, N: number, K: number): Param[] =>
+  params({ M, N, K, batch: 1, strideA: 0, strideB: 0, transA: false, transB: false }, K, 0, 1, 1);
+
 /** Set by collectMatmulShapes while it runs. */
 let shapeObserver: ((s: MatmulShape) => void) | null = null;
 
