@@ -207,6 +207,7 @@ export function initTeacherPanel(trainer: Comlink.Remote<TrainerApi>): void {
       say(options, true);
       return;
     }
+    notice.textContent = ''; // a notice from an earlier start (e.g. "Loaded …") must not stand for this one
     say(options.endpoint.kind === 'local' ? 'Loading the local model…' : 'Reading the questions…');
     const started = await trainer.startJob(options, events);
     running(started.jobId);
@@ -219,6 +220,7 @@ export function initTeacherPanel(trainer: Comlink.Remote<TrainerApi>): void {
   async function resumeJob(): Promise<void> {
     if (!current) return;
     const job = current;
+    notice.textContent = '';
     say('Resuming…');
     lastStatus.delete(job.id);
     const retryFailed = job.status === 'done';
