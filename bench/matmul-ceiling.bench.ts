@@ -35,7 +35,7 @@ const cases = (tiles: string[]): Case[] =>
     return [true, false].map((loads) => ({ name: loads ? 'as generated' : 'free loads', R, J, KU, SGC, loads }));
   });
 
-const spec = (c: Case): SubgroupRbSpec => ({ transA: false, transB: false, R: c.R, J: c.J, SGR: 1, SGC: c.SGC, KU: c.KU });
+const spec = (c: Case): SubgroupRbSpec => ({ R: c.R, J: c.J, SGR: 1, SGC: c.SGC, KU: c.KU });
 
 /** The kernel's WGSL; without loads, every `= A[…];` / `= B[…];` in the loop reads a value loaded before it. */
 function code(c: Case): string {

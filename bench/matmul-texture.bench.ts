@@ -80,7 +80,7 @@ export default async (ctx: HeadlessContext) => {
   const b = createTensor(e.gpu, hb, [K, N]);
   const c = e.pool.tensor([M, N]);
   const bias = scratch(e, 'matmul no bias', [4]);
-  const bufferSpec: SubgroupRbSpec = { transA: false, transB: false, R: 32, J: 16, SGR: 1, SGC: 4, KU: 8 };
+  const bufferSpec: SubgroupRbSpec = { R: 32, J: 16, SGR: 1, SGC: 4, KU: 8 };
   let t0 = performance.now();
   const bufferPipe = await e.pipelines.get({ label: 'matmul_texture_bench_buffer', code: subgroupRbWgsl(bufferSpec) });
   ctx.log(`buffer 32,16,8 compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -22,6 +22,9 @@ struct Params {
 const ACCUMULATE = 1u;
 const BIAS = 2u;
 const PARTIAL = 4u;
+// The operands' layout, for kernels that read it at run time (subgroup-rb) instead of being generated per layout.
+const TRANS_A = 8u;
+const TRANS_B = 16u;
 
 @group(0) @binding(0) var<storage, read_write> C: array<f32>;
 @group(0) @binding(1) var<storage, read> bias: array<f32>;

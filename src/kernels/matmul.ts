@@ -2,7 +2,7 @@
 // Four algorithms, each forcible with `opts.variant`; the choice for a shape is made in one place
 // (`chooseMatmulVariant`): an override, else the winner of a timed trial (`tuneMatmul`, run at
 // startup and remembered per adapter), else a heuristic.
-//   subgroup-rb       subgroup register tiles sharing A by broadcast: CPU adapters (SwiftShader)
+//   subgroup-rb       subgroup register tiles sharing A by broadcast, one kernel for every layout: CPU adapters (SwiftShader)
 //   register-blocked  per-invocation register tiles, vec4 loads when aligned: no subgroups needed
 //   tiled             workgroup-memory tiles with barriers: GPUs
 //   splitk            K cut into slices computed in parallel, then a deterministic sum: small C, long K
@@ -64,6 +64,9 @@ const KERNEL = 'matmul';
 const ACCUMULATE = 1;
 const BIAS = 2;
 const PARTIAL = 4;
+/** The layout, read at run time by kernels generated for every layout at once (subgroup-rb). */
+const TRANS_A = 8;
+const TRANS_B = 16;
 /** Shortest K range a split-K slice gets. */
 const MIN_SLICE_K = 64;
 const MAX_SLICES = 64;
@@ -138,7 +141,7 @@ interface Launch {
 function subgroupRbSpec(p: Problem): SubgroupRbSpec {
   const R = p.M >= 24 ? 32 : p.M > 4 ? 8 : 4;
   const J = R === 32 && p.N >= 64 ? 16 : 8;
-  return { transA: p.transA, transB: p.transB, R, J, KU: R === 32 ? 8 : 4, SGR: 1, SGC: 4 };
+  return { R, J, KU: R === 32 ? 8 : 4, SGR: 1, SGC: 4 };
 }
 
 /** The pipeline and workgroup tile of a base algorithm for this problem. */
@@ -146,7 +149,7 @@ function baseLaunch(variant: BaseVariant, p: Problem): Launch {
   const layout = layoutName(p);
   if (variant === 'subgroup-rb') {
     const s = subgroupRbSpec(p);
-    return { label: `matmul_subgroup_rb_${layout}_r${s.R}_j${s.J}_ku${s.KU}`, code: () => subgroupRbWgsl(s), ...subgroupRbTile(s) };
+    return { label: `matmul_subgroup_rb_r${s.R}_j${s.J}_ku${s.KU}`, code: () => subgroupRbWgsl(s), ...subgroupRbTile(s) };
   }
   if (variant === 'register-blocked') {
     const contiguousA = p.transA ? p.M : p.K;
@@ -258,7 +261,8 @@ export async function matmul(e: Engine, a: Tensor, b: Tensor, c: Tensor, opts: M
   const variant = opts.variant ? checkAvailable(e, opts.variant) : chooseMatmulVariant(e, p);
   const alpha = opts.alpha ?? 1;
   const bias = opts.bias ?? scratch(e, 'matmul no bias', [4]);
-  const flags = (opts.accumulate ? ACCUMULATE : 0) | (opts.bias ? BIAS : 0);
+  const layout = (p.transA ? TRANS_A : 0) | (p.transB ? TRANS_B : 0);
+  const flags = layout | (opts.accumulate ? ACCUMULATE : 0) | (opts.bias ? BIAS : 0);
   const maxDim = e.gpu.limits.maxComputeWorkgroupsPerDimension;
 
   if (variant !== 'splitk') {
@@ -279,7 +283,7 @@ export async function matmul(e: Engine, a: Tensor, b: Tensor, c: Tensor, opts: M
     e.pipelines.get({ label: 'matmul_splitk_reduce', code: `${epilogue}\n${reduceCode}`, constants: { WG: REDUCE_WG } }),
   ]);
   const grid = [ceilDiv(p.N, launch.cols), ceilDiv(p.M, launch.rows), p.batch * slices] as const;
-  e.rec.dispatch(first, [partials, bias, e.rec.params(params(p, kChunk, PARTIAL, 1, slices)), a, b], grid);
+  e.rec.dispatch(first, [partials, bias, e.rec.params(params(p, kChunk, layout | PARTIAL, 1, slices)), a, b], grid);
   e.rec.dispatch(reduce, [c, bias, e.rec.params(params(p, kChunk, flags, alpha, slices)), partials], grid1d(ceilDiv(p.batch * p.M * p.N, REDUCE_WG), maxDim));
 }
 

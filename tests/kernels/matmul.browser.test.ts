@@ -134,6 +134,17 @@ describe(`matmul on ${e.gpu.adapter.name}`, () => {
     }
   });
 
+  it('subgroup-rb runs every layout on one pipeline per tile (the layout is a run-time flag)', async () => {
+    if (!availableMatmulVariants(e).includes('subgroup-rb')) return;
+    const layout = (transA: boolean, transB: boolean): Case => ({ M: 37, N: 53, K: 71, transA, transB, mode: 'plain' });
+    await check(e, 'subgroup-rb', layout(false, false), 31);
+    const compiled = e.pipelines.compiles;
+    await check(e, 'subgroup-rb', layout(false, true), 32);
+    await check(e, 'subgroup-rb', layout(true, false), 33);
+    await check(e, 'subgroup-rb', layout(true, true), 34);
+    expect(e.pipelines.compiles).toBe(compiled);
+  });
+
   it('offers subgroup-rb only with subgroups, and refuses to force it without', async () => {
     expect(availableMatmulVariants(noSubgroups)).toEqual(['register-blocked', 'tiled', 'splitk']);
     const t = createTensor(e.gpu, new Float32Array(4), [2, 2]);
