@@ -1,10 +1,12 @@
 // Where subgroup-rb's time goes on this adapter, tile by tile:
 //   node scripts/run-in-browser.mjs bench/matmul-ceiling.bench.ts [M,N,K] [R,J,KU[,SGC] ...]
-// Times the NN kernel (1024^3 by default) as generated, then the same kernel with every load inside
-// the k loops replaced by a value loaded once before them: the same loops, fma grid and
-// accumulators with free loads, i.e. the most any load scheme could give that tile. Its output is
-// not a product (it is not checked); the GFLOP/s are 2MNK over the time, medians of interleaved
-// rounds. The tiles (R rows x 4J columns per subgroup, KU k per step, SGC subgroups per workgroup)
+// Times the NN kernel (1024^3 by default) three ways: as generated; with every load inside the k
+// loops reading a constant index instead (the cheapest load SwiftShader emits: one scalar load
+// splat to the 4 lanes, where a computed index costs a gather of 4 branchy scalar loads); and with
+// every such load replaced by a value loaded once before the loops (the same loops, fma grid and
+// accumulators with free loads, i.e. the most any load scheme could give that tile). The last two
+// outputs are not products (not checked); the GFLOP/s are 2MNK over the time, medians of
+// interleaved rounds. The tiles (R rows x 4J columns per subgroup, KU k per step, SGC subgroups per workgroup)
 // default to matmul's choice for big problems (32,16,8), the previous one (32,8,4) and 64,16,8.
 import type { HeadlessContext } from '../src/cli/headless-entry';
 import { Engine } from '../src/gpu/engine';
@@ -17,13 +19,14 @@ import { interleavedMedians, row } from './timing';
 
 const ROUNDS = 5;
 
+type Loads = 'as generated' | 'constant index' | 'free loads';
+
 interface Case {
-  name: string;
+  loads: Loads;
   R: number;
   J: number;
   KU: number;
   SGC: number;
-  loads: boolean;
 }
 
 /** Tiles to time: `R,J,KU[,SGC]` tuples from the command line, else these. */
@@ -32,17 +35,22 @@ const DEFAULT_TILES = ['32,16,8', '32,8,4', '64,16,8'];
 const cases = (tiles: string[]): Case[] =>
   tiles.flatMap((t) => {
     const [R, J, KU, SGC = 4] = t.split(',').map(Number);
-    return [true, false].map((loads) => ({ name: loads ? 'as generated' : 'free loads', R, J, KU, SGC, loads }));
+    return (['as generated', 'constant index', 'free loads'] as const).map((loads) => ({ loads, R, J, KU, SGC }));
   });
 
 const spec = (c: Case): SubgroupRbSpec => ({ R: c.R, J: c.J, SGR: 1, SGC: c.SGC, KU: c.KU });
 
-/** The kernel's WGSL; without loads, every `= A[…];` / `= B[…];` in the loop reads a value loaded before it. */
+/** The kernel's WGSL, its loads `= A[…];` / `= B[…];` (all inside the k loops) rewritten as `c.loads` says. */
 function code(c: Case): string {
   const wgsl = subgroupRbWgsl(spec(c));
-  if (c.loads) return wgsl;
-  const freed = wgsl.replace(/= A\[[^\]]+\];/g, '= a0;').replace(/= B\[[^\]]+\];/g, '= b0;');
-  if (freed === wgsl || !freed.includes('  var k = k0;')) throw new Error('matmul-ceiling: the generated kernel no longer has the loads this benchmark replaces');
+  if (c.loads === 'as generated') return wgsl;
+  const load = /= ([AB])\[[^\]]+\];/g;
+  if (!load.test(wgsl) || !wgsl.includes('  var k = k0;')) throw new Error('matmul-ceiling: the generated kernel no longer has the loads this benchmark replaces');
+  if (c.loads === 'constant index') {
+    let site = 0;
+    return wgsl.replace(load, (_, m: string) => `= ${m}[${site++}u];`);
+  }
+  const freed = wgsl.replace(load, (_, m: string) => `= ${m.toLowerCase()}0;`);
   return freed.replace('  var k = k0;', '  let a0 = A[lane];\n  let b0 = B[lane];\n  var k = k0;');
 }
 
@@ -59,7 +67,7 @@ export default async (ctx: HeadlessContext) => {
   for (const [i, k] of CASES.entries()) {
     const t0 = performance.now();
     pipelines.push(await e.pipelines.get({ label: `matmul_ceiling_${i}`, code: code(k) }));
-    if (k.loads) ctx.log(`${k.R}x${4 * k.J} KU ${k.KU}: compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (k.loads === 'as generated') ctx.log(`${k.R}x${4 * k.J} KU ${k.KU}: compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const once = async (i: number): Promise<number> => {
     const tile = subgroupRbTile(spec(CASES[i]));
@@ -76,7 +84,7 @@ export default async (ctx: HeadlessContext) => {
   ctx.log(row(['loads', 'tile', 'KU', 'ms', 'GFLOP/s'], W));
   CASES.forEach((k, i) => {
     const t = ms[i];
-    ctx.log(row([k.name, `${k.R}x${4 * k.J}`, String(k.KU), t.toFixed(1), ((2 * M * N * K) / (t * 1e6)).toFixed(2)], W));
+    ctx.log(row([k.loads, `${k.R}x${4 * k.J}`, String(k.KU), t.toFixed(1), ((2 * M * N * K) / (t * 1e6)).toFixed(2)], W));
   });
   e.gpu.destroy();
 };
