@@ -97,7 +97,14 @@ async function timeTfjs(s: MatmulShape): Promise<{ ms: number; how: string }> {
   return typeof info.kernelMs === 'number' ? { ms: info.kernelMs, how: 'kernel' } : { ms: info.wallMs, how: 'wall' };
 }
 
-export async function benchMatmul(e: Engine, log: (line: string) => void): Promise<void> {
+/**
+ * Prints the variant table at 1024^3, ours on the training shapes, then tfjs on the same shapes.
+ * `only` (a part of a shape's name, e.g. "V=32000") narrows both shape tables to the shapes that
+ * match, which lets tfjs run a shape the whole benchmark's time budget leaves out.
+ */
+export async function benchMatmul(e: Engine, log: (line: string) => void, only?: string): Promise<void> {
+  const picked = [CUBE, ...shapes()].filter((s) => !only || s.name.includes(only));
+  if (picked.length === 0) throw new Error(`bench matmul: no shape name contains "${only}" (shapes: ${[CUBE, ...shapes()].map((s) => s.name).join('; ')})`);
   log(`matmul on ${e.gpu.adapter.name} (subgroups: ${e.gpu.hasSubgroups}; variants: ${availableMatmulVariants(e).join(', ')})`);
   const W = [28, 10, 9, 56];
 
@@ -118,7 +125,7 @@ export async function benchMatmul(e: Engine, log: (line: string) => void): Promi
   log('');
   log('training shapes (T=2048), the variant matmul picks by default:');
   log(row(['shape', 'ms', 'GFLOP/s', 'launch'], W));
-  for (const s of shapes()) {
+  for (const s of picked.filter((x) => x !== CUBE)) {
     const samples = await timeDefault(e, s);
     ours.set(s.name, samples);
     log(row([s.name, median(samples).toFixed(1), gflops(s, median(samples)).toFixed(2), describeMatmul(e, s)], W));
@@ -131,7 +138,7 @@ export async function benchMatmul(e: Engine, log: (line: string) => void): Promi
   log(row(['shape', 'tfjs ms', 'GFLOP/s', 'ours/tfjs (GFLOP/s ratio)', 'ours ms (median of both tables)'], [...W.slice(0, 3), 27, 32]));
   let spentMs = 0;
   let rate = Infinity; // tfjs GFLOP/s so far, to skip what would overrun the budget
-  for (const s of [CUBE, ...shapes()]) {
+  for (const s of picked) {
     const estimateMs = flops(s) / (rate * 1e6);
     if (spentMs + estimateMs > TFJS_BUDGET_MS) {
       log(row([s.name, `skipped: about ${(estimateMs / 1000).toFixed(0)} s at ${rate.toFixed(2)} GFLOP/s, over the time budget`], [W[0], 80]));

@@ -146,11 +146,12 @@ function subgroupRbSpec(p: Problem): SubgroupRbSpec {
 
 /** The pipeline and workgroup tile of a base algorithm for this problem. */
 function baseLaunch(variant: BaseVariant, p: Problem): Launch {
-  const layout = layoutName(p);
   if (variant === 'subgroup-rb') {
     const s = subgroupRbSpec(p);
     return { label: `matmul_subgroup_rb_r${s.R}_j${s.J}_ku${s.KU}`, code: () => subgroupRbWgsl(s), ...subgroupRbTile(s) };
   }
+  // The other two are generated per layout: their strides are constants in the code.
+  const layout = layoutName(p);
   if (variant === 'register-blocked') {
     const contiguousA = p.transA ? p.M : p.K;
     const contiguousB = p.transB ? p.K : p.N;
