@@ -1,10 +1,10 @@
 // KV cache append: the new rows of k and v (B, T, NKV, HS) heads, for one token (T = 1) or a
-// prompt, go into the caches kc, vc (B, NKV, Tmax, HS) at positions pos[b] + t. Positions at or
-// past Tmax are skipped. One invocation per element.
+// prompt, go into the caches kc, vc (>= b0 + B, NKV, Tmax, HS) at cache row b0 + b, positions
+// pos[b] + t. Positions at or past Tmax are skipped. One invocation per element.
 
 override WG: u32 = 64;
 
-struct Params { n: u32, T: u32, NKV: u32, HS: u32, Tmax: u32, ko: u32, krs: u32, vo: u32, vrs: u32 }
+struct Params { n: u32, T: u32, NKV: u32, HS: u32, Tmax: u32, ko: u32, krs: u32, vo: u32, vrs: u32, b0: u32 }
 
 @group(0) @binding(0) var<storage, read> k: array<f32>;
 @group(0) @binding(1) var<storage, read> v: array<f32>;
@@ -24,7 +24,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let b = bt / p.T;
   let at = pos[b] + bt % p.T;
   if (at >= p.Tmax) { return; }
-  let dst = ((b * p.NKV + g) * p.Tmax + at) * p.HS + d;
+  let dst = (((p.b0 + b) * p.NKV + g) * p.Tmax + at) * p.HS + d;
   kc[dst] = k[p.ko + bt * p.krs + g * p.HS + d];
   vc[dst] = v[p.vo + bt * p.vrs + g * p.HS + d];
 }

@@ -26,6 +26,7 @@ struct Params {
   top_p: f32,       // >= 1: off
   seed: u32,
   step: u32,
+  row_base: u32,    // the key's row is row_base + the row here (a batch sampled in parts draws as a whole)
   bad: f32,         // NaN: the log-prob reported when no token can be chosen
 }
 
@@ -52,9 +53,9 @@ fn pcg4d(key: vec4u) -> vec4u {
   return v;
 }
 
-// u in (0, 1) from the top 24 bits of the hash of (seed, step, row, v).
+// u in (0, 1) from the top 24 bits of the hash of (seed, step, row_base + row, v).
 fn uniform01(row: u32, v: u32) -> f32 {
-  let h = pcg4d(vec4u(p.seed, p.step, row, v)).x;
+  let h = pcg4d(vec4u(p.seed, p.step, p.row_base + row, v)).x;
   return (f32(h >> 8u) + 0.5) * (1.0 / 16777216.0);
 }
 

@@ -304,18 +304,24 @@ export async function attentionDecode(
 }
 
 // k and v are (B,T,NKV,HS) heads (the new rows: T = 1 when decoding, the prompt when prefilling),
-// kc and vc are (B,NKV,Tmax,HS), pos is (B) u32: kc[b,g,pos[b]+t] = k[b,t,g], vc likewise.
+// kc and vc are (Bc,NKV,Tmax,HS) with Bc >= cacheRow + B, pos is (B) u32:
+// kc[cacheRow+b,g,pos[b]+t] = k[b,t,g], vc likewise (cacheRow: where a batch prefilled in parts goes).
 // Rows that would land at or past Tmax are skipped.
-export async function kvCacheWrite(e: Engine, kIn: Tensor | Heads, vIn: Tensor | Heads, kc: Tensor, vc: Tensor, pos: Tensor): Promise<void> {
+export async function kvCacheWrite(
+  e: Engine, kIn: Tensor | Heads, vIn: Tensor | Heads, kc: Tensor, vc: Tensor, pos: Tensor, cacheRow = 0,
+): Promise<void> {
   const K = 'kvCacheWrite';
   const k = toHeads(kIn, `${K} k`);
   const v = toHeads(vIn, `${K} v`);
   const { B, T, H: NKV, HS } = k;
   expectHeads(v, { B, T, H: NKV, HS }, `${K} v`);
   if (kc.shape.length !== 4) throw new RangeError(`${K} kc: expected (B, NKV, Tmax, HS), got [${kc.shape}]`);
-  const Tmax = kc.shape[2];
+  const [Bc, , Tmax] = kc.shape;
+  if (!Number.isInteger(cacheRow) || cacheRow < 0 || cacheRow + B > Bc) {
+    throw new RangeError(`${K}: rows ${cacheRow}..${cacheRow + B - 1} do not fit in a cache of ${Bc} sequences`);
+  }
   for (const [t, n] of [[kc, 'kc'], [vc, 'vc']] as const) {
-    expectShape(t, [B, NKV, Tmax, HS], `${K} ${n}`);
+    expectShape(t, [Bc, NKV, Tmax, HS], `${K} ${n}`);
     expectDType(t, 'f32', `${K} ${n}`);
   }
   expectShape(pos, [B], `${K} pos`);
@@ -325,6 +331,6 @@ export async function kvCacheWrite(e: Engine, kIn: Tensor | Heads, vIn: Tensor |
   if (n === 0) return;
   const WG = 64;
   const pipeline = await e.pipelines.get({ label: `attention_decode_cache_wg${WG}`, code: cacheCode, constants: { WG } });
-  const params = e.rec.params([['u32', n], ['u32', T], ['u32', NKV], ['u32', HS], ['u32', Tmax], ['u32', k.col], ['u32', k.rowStride], ['u32', v.col], ['u32', v.rowStride]]);
+  const params = e.rec.params([['u32', n], ['u32', T], ['u32', NKV], ['u32', HS], ['u32', Tmax], ['u32', k.col], ['u32', k.rowStride], ['u32', v.col], ['u32', v.rowStride], ['u32', cacheRow]]);
   e.rec.dispatch(pipeline, [k.x, v.x, pos, kc, vc, params], grid1d(Math.ceil(n / WG), e.gpu.limits.maxComputeWorkgroupsPerDimension));
 }

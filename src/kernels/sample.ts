@@ -11,9 +11,11 @@ export interface SampleOptions extends RowVariantOptions {
   topK?: number;
   /** Keep the smallest most-likely set with probability >= topP (after top-k, HF order); >= 1 (default): off. */
   topP?: number;
-  /** RNG key: u32 seed and step; the draw for row b and token v is a hash of (seed, step, b, v). */
+  /** RNG key: u32 seed and step; the draw for row b and token v is a hash of (seed, step, rowBase + b, v). */
   seed?: number;
   step?: number;
+  /** Row of the key for logits row 0 (default 0): rows r..r+B of a batch sampled by parts draw as the whole batch would. */
+  rowBase?: number;
 }
 
 // logits is (B,V); tokens is (B) i32, logprob is (B) f32: the sampled token and its log-probability
@@ -34,7 +36,8 @@ export async function sample(e: Engine, logits: Tensor, tokens: Tensor, logprob:
   const pipeline = await e.pipelines.get({ label: `sample_${layout.variant}_wg${layout.WG}`, code: layout.code, constants: { WG: layout.WG } });
   const params = e.rec.params([
     ['u32', B], ['u32', V], ['f32', opts.temperature ?? 1], ['u32', u32(opts.topK ?? 0, 'topK')], ['f32', opts.topP ?? 1],
-    ['u32', u32(opts.seed ?? 0, 'seed')], ['u32', u32(opts.step ?? 0, 'step')], ['f32', NaN],
+    ['u32', u32(opts.seed ?? 0, 'seed')], ['u32', u32(opts.step ?? 0, 'step')],
+    ['u32', u32(opts.rowBase ?? 0, 'rowBase')], ['f32', NaN],
   ]);
   e.rec.dispatch(pipeline, [params, logits, tokens, logprob], layout.grid);
 }

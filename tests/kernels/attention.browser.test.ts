@@ -203,30 +203,37 @@ describe(`attention on ${e.gpu.adapter.name}`, () => {
     e.pool.release(out);
   });
 
-  it('kvCacheWrite puts rows at pos[b] + t and skips rows past the end of the cache', async () => {
-    const [B, T, NKV, HS, Tmax] = [2, 3, 2, 4, 6];
-    const k = randArray(rng(9), B * T * NKV * HS);
-    const v = randArray(rng(10), B * T * NKV * HS);
-    const kc = e.pool.tensor([B, NKV, Tmax, HS]);
-    const vc = e.pool.tensor([B, NKV, Tmax, HS]);
-    fill(e.gpu, kc, 0);
-    fill(e.gpu, vc, 0);
-    const pos = [1, 4]; // sequence 1's third row would land at 6 = Tmax: skipped
-    await kvCacheWrite(e, createTensor(e.gpu, k, [B, T, NKV, HS]), createTensor(e.gpu, v, [B, T, NKV, HS]), kc, vc, createTensor(e.gpu, Uint32Array.from(pos), [B]));
-    e.rec.submit();
-    const want = (src: Float32Array) => {
-      const c = new Float32Array(B * NKV * Tmax * HS);
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < T && pos[b] + t < Tmax; t++) {
-          for (let g = 0; g < NKV; g++) c.set(src.subarray(((b * T + t) * NKV + g) * HS, ((b * T + t) * NKV + g + 1) * HS), ((b * NKV + g) * Tmax + pos[b] + t) * HS);
+  for (const cacheRow of [0, 3]) {
+    it(`kvCacheWrite puts rows at pos[b] + t of cache row ${cacheRow} + b and skips rows past the end of the cache`, async () => {
+      const [B, T, NKV, HS, Tmax] = [2, 3, 2, 4, 6];
+      const Bc = cacheRow + B + 1; // cache rows before and after the written ones stay zero
+      const k = randArray(rng(9), B * T * NKV * HS);
+      const v = randArray(rng(10), B * T * NKV * HS);
+      const kc = e.pool.tensor([Bc, NKV, Tmax, HS]);
+      const vc = e.pool.tensor([Bc, NKV, Tmax, HS]);
+      fill(e.gpu, kc, 0);
+      fill(e.gpu, vc, 0);
+      const pos = [1, 4]; // sequence 1's third row would land at 6 = Tmax: skipped
+      const kt = createTensor(e.gpu, k, [B, T, NKV, HS]);
+      const vt = createTensor(e.gpu, v, [B, T, NKV, HS]);
+      const post = createTensor(e.gpu, Uint32Array.from(pos), [B]);
+      await kvCacheWrite(e, kt, vt, kc, vc, post, cacheRow);
+      e.rec.submit();
+      const want = (src: Float32Array) => {
+        const c = new Float32Array(Bc * NKV * Tmax * HS);
+        for (let b = 0; b < B; b++) {
+          for (let t = 0; t < T && pos[b] + t < Tmax; t++) {
+            for (let g = 0; g < NKV; g++) c.set(src.subarray(((b * T + t) * NKV + g) * HS, ((b * T + t) * NKV + g + 1) * HS), (((cacheRow + b) * NKV + g) * Tmax + pos[b] + t) * HS);
+          }
         }
-      }
-      return c;
-    };
-    expect(await readF32(e.gpu, kc)).toEqual(want(k));
-    expect(await readF32(e.gpu, vc)).toEqual(want(v));
-    release(kc, vc);
-  });
+        return c;
+      };
+      expect(await readF32(e.gpu, kc)).toEqual(want(k));
+      expect(await readF32(e.gpu, vc)).toEqual(want(v));
+      await expect(kvCacheWrite(e, kt, vt, kc, vc, post, Bc - 1)).rejects.toThrow(`rows ${Bc - 1}..${Bc} do not fit in a cache of ${Bc} sequences`);
+      release(kc, vc);
+    });
+  }
 
   it('rejects bad shapes and aliasing with readable errors', async () => {
     const d: AttnDims = { B: 1, T: 4, NH: 3, NKV: 2, HS: 16 };

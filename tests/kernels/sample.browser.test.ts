@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { subview } from '../../src/gpu/tensor';
 import { sample } from '../../src/kernels/sample';
 import { testEngine } from '../helpers/gpu';
 import { randArray, rng } from '../helpers/random';
@@ -132,5 +133,23 @@ describe(`sample on ${e.gpu.adapter.name}`, () => {
     const b = await draw(2);
     expect(b.filter((t, i) => t !== a[i]).length).toBeGreaterThan(B / 2);
     expect(new Set(a).size).toBeGreaterThan(20); // rows differ too
+  });
+
+  it('a batch sampled in parts with rowBase draws what the whole batch draws', async () => {
+    const [B, V] = [24, 64]; // rows of 256 bytes: every part starts at a bindable offset
+    const x = d.tensor(new Float32Array(B * V), [B, V]); // uniform distribution: every draw is random
+    // Rows start..start+rows of x, keyed as rows of the whole batch (rowBase = start) or not.
+    const draw = async (start: number, rows: number, keyed = true) => {
+      const tokens = d.poisoned([rows], 'i32');
+      await sample(e, subview(x, start * V, [rows, V]), tokens, d.poisoned([rows]), { seed: 11, step: 3, temperature: 1, rowBase: keyed ? start : undefined });
+      return Array.from(await runI32(e, tokens));
+    };
+    const whole = await draw(0, B);
+    expect(new Set(whole).size).toBeGreaterThan(10);
+    expect([...(await draw(0, 8)), ...(await draw(8, 10)), ...(await draw(18, 6))]).toEqual(whole);
+    // Without rowBase, a part draws as rows 0.. of a batch of its own: not what the whole batch drew.
+    const unkeyed = await draw(8, 10, false);
+    expect(unkeyed.filter((t, i) => t !== whole[8 + i]).length).toBeGreaterThan(5);
+    await expect(sample(e, x, d.poisoned([B], 'i32'), d.poisoned([B]), { rowBase: -1 })).rejects.toThrow(/rowBase must be an integer/);
   });
 });
