@@ -76,7 +76,8 @@ export default async (ctx: HeadlessContext) => {
     log('the trainers as runs use them (full fine-tuning, synthetic plan-then-solve problems, byte tokens): SFT = real training tokens/s of runSft');
     log(`(padded rows, one example each; ${MODE_CONFIGS[0].sftSteps} steps after a warm-up); GRPO = one step of prompts x G completions (${MODE_CONFIGS[0].grpo.prompts} x ${MODE_CONFIGS[0].grpo.G}, up to ${MODE_CONFIGS[0].grpo.maxNewTokens} new tokens,`);
     log('temperature 1): train = rollout rows B x T per second of the update, decode = completion tokens per second of sampling with the KV cache;');
-    log('greedy dec. = tokens/s of greedy generation with the KV cache from B prompts at once');
+    log('greedy dec. = tokens/s of greedy generation with the KV cache of prompts x G prompts, all at once (as GRPO samples);');
+    log('B at a time = the same prompts on a second copy of the model generating its batch B at a time (interleaved with it)');
     modesTable(modes, log);
   }
   log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);

@@ -4,8 +4,10 @@
 //   GRPO  one GrpoTrainer step after those (prompts × G completions sampled with the KV cache at
 //         temperature 1, scored, one update): its training tokens/s (B·T rows of the rollouts) and
 //         decode tokens/s (completion tokens over the sampling time)
-//   decode greedy generation with the KV cache from B prompts at once, EOS ignored so every row
-//         generates the same number of tokens: generated tokens per second (prefill included)
+//   decode greedy generation with the KV cache of prompts × G prompts (GRPO's rollouts), EOS ignored
+//         so every row generates the same number of tokens: generated tokens per second (prefill
+//         included), all decoded at once (genB = prompts × G, as a run takes when memory allows)
+//         and, side by side on a second copy of the model, B at a time (the model's batch)
 import { trainProblems } from '../../src/train/synthetic-sets';
 import { byteLevelTokenizerConfig, byteLevelTokenizerJson } from '../../src/data/tokenizer/byte-level';
 import { type Tokenizer, loadTokenizer } from '../../src/data/tokenizer/load';
@@ -21,7 +23,7 @@ import { AdamW, DEFAULT_ADAMW } from '../../src/train/optimizer';
 import { type SftConfig, newSftState, runSft } from '../../src/train/sft';
 import type { HeadlessContext } from '../../src/cli/headless-entry';
 import { generationTokenizer } from '../../src/worker/run-tokenizer';
-import { row } from '../timing';
+import { median, row } from '../timing';
 
 export interface ModeBenchConfig {
   key: string;
@@ -54,7 +56,7 @@ export interface ModeResult {
   bc: ModeBenchConfig;
   sft: { tokensPerSecond: number; msPerStep: number };
   grpo: { seconds: number; trainTokensPerSecond: number; decodeTokensPerSecond: number; completionTokens: number; rewardMean: number };
-  decode: { tokensPerSecond: number; tokens: number };
+  decode: { tokensPerSecond: number; tokens: number; batchAtATime: number };
 }
 
 export interface ModeFailure {
@@ -79,7 +81,8 @@ async function loadModel(ctx: HeadlessContext, bc: ModeBenchConfig): Promise<{ c
 async function measure(ctx: HeadlessContext, bc: ModeBenchConfig, log: Log): Promise<ModeResult> {
   const { config, params, tokenizer } = await loadModel(ctx, bc);
   const e = await Engine.create();
-  const model = new Transformer(e, config, { B: bc.B, T: bc.T });
+  const genB = bc.grpo.prompts * bc.grpo.G;
+  const model = new Transformer(e, config, { B: bc.B, T: bc.T, genB });
   const opt = new AdamW(e, model.params, model.grads!, DEFAULT_ADAMW);
   try {
     model.params.upload(params ?? initParams(model.layout, 1));
@@ -98,13 +101,31 @@ async function measure(ctx: HeadlessContext, bc: ModeBenchConfig, log: Log): Pro
     log(`  SFT: ${bc.sftSteps} steps, ${sft.tokensPerSecond.toFixed(1)} tok/s, ${(sft.msPerStep / 1000).toFixed(1)} s/step`);
 
     const items = promptBatch(examples, examples.map((_, i) => i));
-    const prompts = items.slice(0, bc.B).map((it) => Array.from(it.prompt));
-    const greedy = () => generateWithCache(model, prompts, { maxNewTokens: bc.decodeTokens, temperature: 0, eosIds: [], padId: tokenizer.padId });
-    await greedy(); // compiles the decode kernels
-    const t2 = performance.now();
-    const tokens = (await greedy()).reduce((s, g) => s + g.tokens.length, 0);
-    const decode = { tokensPerSecond: tokens / ((performance.now() - t2) / 1000), tokens };
-    log(`  greedy decode: ${tokens} tokens from ${prompts.length} prompts, ${decode.tokensPerSecond.toFixed(1)} tok/s`);
+    const prompts = items.slice(0, genB).map((it) => Array.from(it.prompt));
+    // The same weights, generating the model's batch B at a time.
+    const narrow = new Transformer(e, config, { B: bc.B, T: bc.T, train: false });
+    e.rec.copy(model.params.flat, narrow.params.flat);
+    const greedy = async (m: Transformer) => {
+      const t = performance.now();
+      const tokens = (await generateWithCache(m, prompts, { maxNewTokens: bc.decodeTokens, temperature: 0, eosIds: [], padId: tokenizer.padId }))
+        .reduce((s, g) => s + g.tokens.length, 0);
+      return { tokens, tokensPerSecond: tokens / ((performance.now() - t) / 1000) };
+    };
+    await greedy(model); // compiles the decode kernels
+    await greedy(narrow);
+    const rates: [number[], number[]] = [[], []];
+    let tokens = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const [i, m] of [model, narrow].entries()) {
+        const r = await greedy(m);
+        rates[i].push(r.tokensPerSecond);
+        tokens = r.tokens;
+      }
+    }
+    narrow.destroy();
+    const decode = { tokensPerSecond: median(rates[0]), tokens, batchAtATime: median(rates[1]) };
+    log(`  greedy decode: ${tokens} tokens from ${prompts.length} prompts, ${decode.tokensPerSecond.toFixed(1)} tok/s all at once, ` +
+      `${decode.batchAtATime.toFixed(1)} tok/s ${bc.B} at a time (median of 2 interleaved rounds each)`);
 
     const trainer = new GrpoTrainer(model, opt, tokenizer, items, {
       steps: 1, ...bc.grpo, temperature: 1, epsilon: 0.2, epsilonHigh: 0.2, beta: 0, numIterations: 1, scale: 'group', maskTruncated: true,
@@ -136,9 +157,9 @@ export async function runModeConfig(ctx: HeadlessContext, bc: ModeBenchConfig, l
 }
 
 export function modesTable(results: (ModeResult | ModeFailure)[], log: Log): void {
-  const W = [44, 8, 10, 10, 12, 12, 12, 11, 12];
-  log(row(['config', 'B x T', 'SFT tok/s', 'SFT s/step', 'GRPO s/step', 'GRPO train', 'GRPO decode', 'completion', 'greedy dec.'], W));
-  log(row(['', '', '', '', '', 'tok/s', 'tok/s', 'tokens', 'tok/s'], W));
+  const W = [44, 8, 10, 10, 12, 12, 12, 11, 12, 12];
+  log(row(['config', 'B x T', 'SFT tok/s', 'SFT s/step', 'GRPO s/step', 'GRPO train', 'GRPO decode', 'completion', 'greedy dec.', 'B at a time'], W));
+  log(row(['', '', '', '', '', 'tok/s', 'tok/s', 'tokens', 'tok/s', 'tok/s'], W));
   for (const r of results) {
     if ('error' in r) {
       log(row([r.bc.name, `${r.bc.B} x ${r.bc.T}`, `FAILED: ${r.error}`], W));
@@ -147,6 +168,7 @@ export function modesTable(results: (ModeResult | ModeFailure)[], log: Log): voi
     log(row([
       r.bc.name, `${r.bc.B} x ${r.bc.T}`, r.sft.tokensPerSecond.toFixed(1), (r.sft.msPerStep / 1000).toFixed(1), r.grpo.seconds.toFixed(1),
       r.grpo.trainTokensPerSecond.toFixed(1), r.grpo.decodeTokensPerSecond.toFixed(1), r.grpo.completionTokens, r.decode.tokensPerSecond.toFixed(1),
+      r.decode.batchAtATime.toFixed(1),
     ], W));
   }
 }

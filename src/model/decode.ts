@@ -1,7 +1,8 @@
-// Incremental decoding over a KV cache. The prompt batch goes once through the Transformer's own
-// forward (prefill), whose post-RoPE k and v rows of every layer are copied into the cache; then
-// each step runs one new token per sequence (B rows) through the same blocks — the same linear
-// code path, LoRA included — with RoPE, the cache write and attention at each sequence's own
+// Incremental decoding over a KV cache. The prompts go through the Transformer's own forward
+// (prefill), as many at a time as its batch capacity holds, and the post-RoPE k and v rows of every
+// layer are copied into the cache; then each step runs one new token per sequence (B rows, up to
+// the model's genRows, which may exceed its batch capacity) through the same blocks — the same
+// linear code path, LoRA included — with RoPE, the cache write and attention at each sequence's own
 // position pos[b]. Shapes: B sequences, Tmax cache positions; C, NH, NKV, HS, F, V as in ModelConfig.
 //
 // prefill() and step() record their kernels without submitting. Their uploads take effect before
@@ -49,6 +50,8 @@ interface StepActs {
   h: Tensor;
   /** (B, V): next-token logits after prefill() or step(). */
   logits: Tensor;
+  /** (model B, V): one part's logits when the prompts are prefilled in parts, else null. */
+  partLogits: Tensor | null;
 }
 
 export class Decoder {
@@ -65,7 +68,7 @@ export class Decoder {
   ) {
     const { cfg } = model;
     const { C, NH, NKV, HS, F, V } = cfg;
-    if (B > model.opts.B) throw new RangeError(`Decoder: ${B} sequences exceed the model's batch capacity ${model.opts.B}`);
+    if (B > model.genRows) throw new RangeError(`Decoder: ${B} sequences exceed the ${model.genRows} the model generates at once (genB)`);
     if (Tmax > cfg.maxT) throw new RangeError(`Decoder: a cache of ${Tmax} positions exceeds the model's context ${cfg.maxT}`);
     const t = (shape: number[], label: string, dtype: 'f32' | 'i32' | 'u32' = 'f32'): Tensor => {
       const x = model.e.pool.tensor(shape, dtype, `decode ${label}`);
@@ -81,6 +84,7 @@ export class Decoder {
       q: t([B, NH * HS], 'q'), k: t([B, NKV * HS], 'k'), v: t([B, NKV * HS], 'v'), att: t([B, NH * HS], 'att'),
       proj: t([B, C], 'proj'), gate: t([B, F], 'gate'), up: swiglu ? t([B, F], 'up') : null, h: t([B, F], 'h'),
       logits: t([B, V], 'logits'),
+      partLogits: B > model.opts.B ? t([model.opts.B, V], 'prefill part logits') : null,
     };
     const ll = model.layout.lora;
     if (ll && model.loraParams) {
@@ -96,25 +100,42 @@ export class Decoder {
     this.cache = new KvCache(model.e, cfg, B, Tmax);
   }
 
-  // prompts: B token lists of 1..min(Tmax, model T) tokens, right-padded with padId to the longest (Tp).
-  // Records the model's forward of the (B, Tp) batch, the cache fill (positions 0..Tp-1 of every layer)
-  // and returns the logits (B, V) at each prompt's last real position.
+  // prompts: B token lists of 1..min(Tmax, model T) tokens. Records the model's forward of each part
+  // (at most the model's batch capacity of prompts, right-padded with padId to the part's longest),
+  // the cache fill (positions 0.. of every layer, at the part's rows) and returns the logits (B, V)
+  // at each prompt's last real position.
   async prefill(prompts: number[][], padId: number): Promise<Tensor> {
     const { model, B, a } = this;
     if (prompts.length !== B) throw new RangeError(`Decoder.prefill: ${prompts.length} prompts for ${B} sequences`);
-    const Tp = Math.max(...prompts.map((p) => p.length));
-    if (Tp > this.Tmax) throw new RangeError(`Decoder.prefill: a prompt of ${Tp} tokens exceeds the cache of ${this.Tmax} positions`);
-    const tokens = new Int32Array(B * Tp).fill(padId);
-    prompts.forEach((p, b) => tokens.set(p, b * Tp));
+    const longest = Math.max(...prompts.map((p) => p.length));
+    if (longest > this.Tmax) throw new RangeError(`Decoder.prefill: a prompt of ${longest} tokens exceeds the cache of ${this.Tmax} positions`);
+    const { NKV, HS, V } = model.cfg;
     model.e.rec.submit();
-    model.setBatch(B, Tp, { tokens, targets: new Int32Array(B * Tp), weights: new Float32Array(B * Tp) });
     upload(model.e.gpu, a.pos, new Uint32Array(B));
-    upload(model.e.gpu, a.rowIdx, Int32Array.from(prompts, (p, b) => b * Tp + p.length - 1));
-    await model.forward();
-    const { NKV, HS } = model.cfg;
-    const rows = (x: Tensor) => reshape(subview(x, 0, [B * Tp * NKV * HS]), [B, Tp, NKV, HS]); // the batch's post-RoPE k or v
-    for (let l = 0; l < model.cfg.L; l++) await this.cache.write(l, rows(model.acts.blocks[l].k), rows(model.acts.blocks[l].v), a.pos);
-    await gatherRows(model.e, model.logits(), a.rowIdx, a.logits);
+    for (let row = 0; row < B; row += model.opts.B) {
+      const part = prompts.slice(row, row + model.opts.B);
+      const Bp = part.length;
+      const Tp = Math.max(...part.map((p) => p.length));
+      const tokens = new Int32Array(Bp * Tp).fill(padId);
+      part.forEach((p, b) => tokens.set(p, b * Tp));
+      // The part's uploads take effect before unsubmitted work: the previous part's must run first.
+      model.e.rec.submit();
+      model.setBatch(Bp, Tp, { tokens, targets: new Int32Array(Bp * Tp), weights: new Float32Array(Bp * Tp) });
+      const rowIdx = subview(a.rowIdx, 0, [Bp]);
+      upload(model.e.gpu, rowIdx, Int32Array.from(part, (p, b) => b * Tp + p.length - 1));
+      await model.forward();
+      const rows = (x: Tensor) => reshape(subview(x, 0, [Bp * Tp * NKV * HS]), [Bp, Tp, NKV, HS]); // the part's post-RoPE k or v
+      const pos = subview(a.pos, 0, [Bp]);
+      for (let l = 0; l < model.cfg.L; l++) await this.cache.write(l, rows(model.acts.blocks[l].k), rows(model.acts.blocks[l].v), pos, row);
+      if (!a.partLogits) {
+        await gatherRows(model.e, model.logits(), rowIdx, a.logits);
+      } else {
+        // Rows of a.logits need not start at a bindable offset: gather into the part's own tensor and copy.
+        const partLogits = subview(a.partLogits, 0, [Bp, V]);
+        await gatherRows(model.e, model.logits(), rowIdx, partLogits);
+        model.e.rec.copy(partLogits, subview(a.logits, row * V, [Bp, V]));
+      }
+    }
     return a.logits;
   }
 

@@ -1,22 +1,23 @@
 // Generation over a KV cache, with the options and results of generate.ts (the recompute path) so
 // callers can switch: batched prompts of different lengths, greedy or temperature / top-k / top-p
 // with a seed, stop on EOS or stop strings or max new tokens; ids and per-token log-probs.
-// Step s samples the s-th new token with the same sample kernel and key (seed, s, row) as
-// generate.ts, and prompts are chunked by the model's batch capacity as there, so both paths draw
-// the same tokens from the same logits. Sequences are capped at the model's T (prompt + new tokens)
-// as there too. Each step reads back only the B sampled ids and log-probs.
+// Prompts are decoded the model's genRows at a time (prefilled its batch capacity at a time). Step
+// s samples the s-th new token of prompt i with the same sample kernel and key (seed, s, i) as
+// generate.ts, so both paths draw the same tokens from the same logits. Sequences are capped at the
+// model's T (prompt + new tokens) as there too. Each step reads back only the sampled ids and log-probs.
 import { readF32, readI32 } from '../gpu/transfer';
 import { sample } from '../kernels/sample';
 import { Decoder } from './decode';
 import { type GenerateOptions, type Generation, Sequences, inChunks } from './sequences';
 import type { Transformer } from './transformer';
 
-/** Generate for every prompt; prompts are processed in chunks of the model's batch capacity. */
+/** Generate for every prompt; prompts are processed in chunks of the model's genRows. */
 export function generateWithCache(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
-  return inChunks(model, prompts, 'generateWithCache', (part) => generateChunk(model, part, opts));
+  return inChunks(model, prompts, 'generateWithCache', model.genRows, (part, first) => generateChunk(model, part, first, opts));
 }
 
-async function generateChunk(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
+// prompts are prompts first.. of the call (the sampling key's rows).
+async function generateChunk(model: Transformer, prompts: number[][], first: number, opts: GenerateOptions): Promise<Generation[]> {
   const { e } = model;
   const B = prompts.length;
   const cap = model.opts.T;
@@ -31,7 +32,7 @@ async function generateChunk(model: Transformer, prompts: number[][], opts: Gene
   try {
     for (let step = 0; step < opts.maxNewTokens && !seqs.allDone; step++) {
       const logits = step === 0 ? await dec.prefill(prompts, padId) : await dec.step(seqs.newest(padId), seqs.positions());
-      await sample(e, logits, next, nextLogp, { temperature: opts.temperature ?? 0, topK: opts.topK, topP: opts.topP, seed: opts.seed ?? 0, step });
+      await sample(e, logits, next, nextLogp, { temperature: opts.temperature ?? 0, topK: opts.topK, topP: opts.topP, seed: opts.seed ?? 0, step, rowBase: first });
       e.rec.submit();
       const [ids, lps] = await Promise.all([readI32(e.gpu, next), readF32(e.gpu, nextLogp)]);
       seqs.accept(ids, lps);

@@ -15,10 +15,11 @@ export type { GenerateOptions, Generation } from './sequences';
 
 /** Generate for every prompt; prompts are processed in chunks of the model's batch capacity. */
 export function generate(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
-  return inChunks(model, prompts, 'generate', (part) => generateChunk(model, part, opts));
+  return inChunks(model, prompts, 'generate', model.opts.B, (part, first) => generateChunk(model, part, first, opts));
 }
 
-async function generateChunk(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
+// prompts are prompts first.. of the call (the sampling key's rows).
+async function generateChunk(model: Transformer, prompts: number[][], first: number, opts: GenerateOptions): Promise<Generation[]> {
   const { e } = model;
   const B = prompts.length;
   const V = model.cfg.V;
@@ -38,7 +39,7 @@ async function generateChunk(model: Transformer, prompts: number[][], opts: Gene
       await model.forward();
       upload(e.gpu, idx, Int32Array.from(rows, (s, b) => b * T + s.length - 1));
       await gatherRows(e, model.logits(), idx, last);
-      await sample(e, last, next, nextLogp, { temperature: opts.temperature ?? 0, topK: opts.topK, topP: opts.topP, seed: opts.seed ?? 0, step });
+      await sample(e, last, next, nextLogp, { temperature: opts.temperature ?? 0, topK: opts.topK, topP: opts.topP, seed: opts.seed ?? 0, step, rowBase: first });
       e.rec.submit();
       const [ids, lps] = await Promise.all([readI32(e.gpu, next), readF32(e.gpu, nextLogp)]);
       seqs.accept(ids, lps);

@@ -31,10 +31,11 @@ export class KvCache {
     }));
   }
 
-  // k and v are (B,T,NKV,HS) heads of new rows (T = 1 for a decode step, the right-padded prompt when
-  // prefilling), pos is (B) u32: layer l's kc[b, :, pos[b] + t] = k[b, t] (vc likewise)
-  async write(l: number, k: Tensor | Heads, v: Tensor | Heads, pos: Tensor): Promise<void> {
-    await kvCacheWrite(this.e, k, v, this.layers[l].k, this.layers[l].v, pos);
+  // k and v are (Bw,T,NKV,HS) heads of new rows (T = 1 for a decode step, the right-padded prompts when
+  // prefilling), pos is (Bw) u32: layer l's kc[row + b, :, pos[b] + t] = k[b, t] (vc likewise);
+  // row > 0 when the prompts are prefilled in parts.
+  async write(l: number, k: Tensor | Heads, v: Tensor | Heads, pos: Tensor, row = 0): Promise<void> {
+    await kvCacheWrite(this.e, k, v, this.layers[l].k, this.layers[l].v, pos, row);
   }
 
   // q is (B,1,NH,HS) heads of the new tokens (their k, v already written), pos (B) u32, out (B,1,NH,HS) heads:

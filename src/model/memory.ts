@@ -11,8 +11,9 @@
 //                (norm and bias-gradient partials, attention's D, grad-norm partials, split-K partials
 //                as the matmul heuristic would take them, the output chunks of a linear larger than
 //                one binding), the RoPE table, the uniform arena
-//   generation   while generating (eval, GRPO sampling): a KV cache for (batch, seq) and one decode
-//                step's buffers, next to everything above
+//   generation   while generating (eval, GRPO sampling): a KV cache for (genRows, seq) and one decode
+//                step's buffers (genRows = batch unless the plan says more; fitGenRows picks it), next
+//                to everything above
 //   readback     training: the largest staging buffer of a readback (a checkpoint reads one trained-
 //                parameter-sized file at a time; the loss is read as N values)
 // total = params + grads + moments + activations + other + max(generation, readback): a checkpoint is
@@ -33,6 +34,8 @@ export interface MemoryPlan {
   lora?: LoraSpec;
   /** Allocate gradients and the optimizer (default true); false for generation only. */
   train?: boolean;
+  /** Sequences generated at once over the KV cache (the Transformer's genB); default batch. */
+  genRows?: number;
 }
 
 export interface MemoryLimits {
@@ -53,8 +56,9 @@ export interface MemoryEstimate {
   activations: number;
   /** Token buffers, LoRA scratch, kernel scratch, uniform arena. */
   other: number;
-  /** Held while generating (eval, GRPO): KV cache and decode-step buffers. */
+  /** Held while generating (eval, GRPO): KV cache and decode-step buffers, for genRows sequences at once. */
   generation: number;
+  genRows: number;
   /** Held while training reads back a checkpoint file (trained-parameter sized) or the token losses. */
   readback: number;
   total: number;
@@ -251,8 +255,11 @@ function otherBuffers(layout: ParamLayout, B: number, T: number, train: boolean,
   return out;
 }
 
-/** A Decoder (src/model/decode.ts) for `B` sequences with a KV cache of `Tmax` positions, and the sampled ids. */
-function generationBuffers(layout: ParamLayout, B: number, Tmax: number): Buf[] {
+/**
+ * A Decoder (src/model/decode.ts) for `B` sequences with a KV cache of `Tmax` positions, and the
+ * sampled ids; the prompts are prefilled `batch` at a time.
+ */
+function generationBuffers(layout: ParamLayout, B: number, batch: number, Tmax: number): Buf[] {
   const cfg = layout.config;
   const { C, NH, NKV, HS, F, V } = cfg;
   const b = (what: string, cols: number): Buf => pooled(`decode ${what}`, B * cols, 'rows');
@@ -261,6 +268,7 @@ function generationBuffers(layout: ParamLayout, B: number, Tmax: number): Buf[] 
   if (cfg.positions === 'learned') out.push(b('wpe rows', C));
   if (cfg.norm === 'layernorm') out.push(b('mean', 1));
   if (cfg.activation === 'swiglu') out.push(b('up', F));
+  if (B > batch) out.push(pooled('decode prefill part logits', batch * V, 'rows'));
   for (const ad of layout.lora?.adapters ?? []) out.push(b(`${ad.module} lora u`, layout.lora!.rank));
   // Each step reads back the sampled ids and their log-probs at once (src/gpu/transfer.ts: a MAP_READ staging buffer each).
   out.push({ what: 'sampled ids staging', bytes: F32 * B, bound: 0, cure: 'rows' }, { what: 'sampled log-probs staging', bytes: F32 * B, bound: 0, cure: 'rows' });
@@ -294,6 +302,8 @@ function checkPlan(plan: MemoryPlan): void {
   for (const k of ['batch', 'seq'] as const) {
     if (!Number.isInteger(plan[k]) || plan[k] < 1) throw new RangeError(`${k} must be a positive integer, got ${plan[k]}`);
   }
+  const g = plan.genRows;
+  if (g !== undefined && !(Number.isInteger(g) && g >= plan.batch)) throw new RangeError(`genRows must be an integer of at least batch (${plan.batch}), got ${g}`);
 }
 
 /** The message for the buffers of one cure larger than maxBufferSize: the largest, how many, what to reduce. */
@@ -339,7 +349,7 @@ export function estimateMemory(cfg: ModelConfig, plan: MemoryPlan, limits: Memor
   const { params, grads, moments, trained } = trainedBuffers(layout, train);
   const activations = activationBuffers(cfg, B, T);
   const other = otherBuffers(layout, B, T, train, trained, limits.maxStorageBufferBindingSize);
-  const generation = generationBuffers(layout, B, T);
+  const generation = generationBuffers(layout, plan.genRows ?? B, B, T);
   // Training reads back one checkpoint file (trained-parameter sized) or the per-token losses (N) at a time.
   const readback: Buf[] = !train ? [] : trained >= B * T
     ? [{ what: 'the checkpoint staging buffer', bytes: F32 * trained, bound: 0, cure: plan.lora ? 'rank' : 'lora' }]
@@ -354,6 +364,7 @@ export function estimateMemory(cfg: ModelConfig, plan: MemoryPlan, limits: Memor
     activations: sum(activations),
     other: sum(other),
     generation: sum(generation),
+    genRows: plan.genRows ?? B,
     readback: sum(readback),
     total: sum([...params, ...grads, ...moments, ...activations, ...other]) + Math.max(sum(generation), sum(readback)),
     largestBuffer: largestBuf.bytes,
@@ -385,6 +396,18 @@ export function estimateMemory(cfg: ModelConfig, plan: MemoryPlan, limits: Memor
   estimate.bindingNotes = [...new Set(notes)];
   estimate.fits = estimate.problems.length === 0;
   return estimate;
+}
+
+/**
+ * How many sequences a run should generate at once: the most, from `wanted` down by halves, whose
+ * plan fits `limits`, else the plan's batch. More rows make generation faster where a decode step
+ * costs about the same for more rows (README "Speed"), at the price of a larger KV cache.
+ */
+export function fitGenRows(cfg: ModelConfig, plan: MemoryPlan, limits: MemoryLimits, wanted: number): number {
+  for (let rows = wanted; rows > plan.batch; rows = Math.floor(rows / 2)) {
+    if (estimateMemory(cfg, { ...plan, genRows: rows }, limits).fits) return rows;
+  }
+  return plan.batch;
 }
 
 /** Throws a RangeError listing every problem when `plan` does not fit (call before allocating anything). */

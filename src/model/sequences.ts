@@ -1,6 +1,8 @@
 // What both generation paths share (generate.ts recomputes, generate-cached.ts uses a KV cache):
-// options and results, prompt checks, chunking by the model's batch capacity, and the stop rules
-// (EOS ids, stop strings, max new tokens, the model's sequence cap).
+// options and results, prompt checks, chunking (by the model's batch capacity, or by its genRows
+// with the KV cache), and the stop rules (EOS ids, stop strings, max new tokens, the model's
+// sequence cap). Prompt i is sampled with row i of the key however the prompts are chunked, so
+// both paths draw the same tokens from the same logits.
 import type { Transformer } from './transformer';
 
 export interface GenerateOptions {
@@ -26,9 +28,12 @@ export interface Generation {
   finish: 'eos' | 'stop' | 'length';
 }
 
-/** Runs `chunk` over the prompts in pieces of the model's batch capacity, after checking every prompt fits. */
+/**
+ * Runs `chunk` over the prompts in pieces of `size`, after checking every prompt fits; `chunk` gets
+ * the piece and the index of its first prompt (the sampling key's row base).
+ */
 export async function inChunks(
-  model: Transformer, prompts: number[][], who: string, chunk: (part: number[][]) => Promise<Generation[]>,
+  model: Transformer, prompts: number[][], who: string, size: number, chunk: (part: number[][], first: number) => Promise<Generation[]>,
 ): Promise<Generation[]> {
   const cap = model.opts.T;
   for (const [i, p] of prompts.entries()) {
@@ -36,7 +41,7 @@ export async function inChunks(
     if (p.length >= cap) throw new RangeError(`${who}: prompt ${i} has ${p.length} tokens; the model was allocated for ${cap}, which leaves no room to generate`);
   }
   const out: Generation[] = [];
-  for (let i = 0; i < prompts.length; i += model.opts.B) out.push(...(await chunk(prompts.slice(i, i + model.opts.B))));
+  for (let i = 0; i < prompts.length; i += size) out.push(...(await chunk(prompts.slice(i, i + size), i)));
   return out;
 }
 

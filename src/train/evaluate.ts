@@ -39,7 +39,7 @@ export interface EvalOptions extends Partial<GenerateOptions> {
 export async function evaluate(model: Transformer, tokenizer: Tokenizer, items: readonly PromptItem[], opts: EvalOptions): Promise<EvalResult> {
   const t0 = performance.now();
   const result: EvalResult = { n: 0, correct: 0, accuracy: 0, bySteps: {}, samples: [], tokensGenerated: 0, seconds: 0 };
-  const chunk = model.opts.B;
+  const chunk = model.genRows;
   for (let i = 0; i < items.length; i += chunk) {
     const part = items.slice(i, i + chunk);
     const gens = await generateWithCache(model, part.map((it) => Array.from(it.prompt)), {

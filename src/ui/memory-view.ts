@@ -3,7 +3,10 @@ import type { MemoryEstimate } from '../worker/api';
 import { bytes, el } from './dom';
 
 export function renderMemory(m: MemoryEstimate): HTMLElement {
-  const parts: [string, number][] = [['parameters', m.params], ['gradients', m.grads], ['AdamW moments', m.moments], ['activations', m.activations]];
+  const parts: [string, number][] = [
+    ['parameters', m.params], ['gradients', m.grads], ['AdamW moments', m.moments], ['activations', m.activations],
+    [`generation (${m.genRows} sequences at once)`, m.generation],
+  ];
   const limits = `Largest buffer ${bytes(m.largestBuffer)} (this GPU allows ${bytes(m.limits.maxBufferSize)}), largest binding ${bytes(m.largestBinding)} (allows ${bytes(m.limits.maxStorageBufferBindingSize)}).`;
   return el(
     'div',

@@ -4,6 +4,7 @@
 import { TEMPLATE_STYLES, type TemplateStyle } from '../data/templates';
 import type { AdvantageScale } from '../train/grpo-math';
 import type { DatasetInfo, ModelInfo, OfflineRunSettings, RunConfig, RunInfo } from '../worker/api';
+import { wantedGenRows } from '../worker/run-config';
 import { el, int } from './dom';
 import { type Field, checkboxGroup, numberField, selectField, textField } from './form-fields';
 import { NUMBER_FIELDS, type NumberKey, checkNumber, defaultLr } from './run-fields';
@@ -16,6 +17,8 @@ export interface MemoryPlan {
   batch: number;
   seq: number;
   loraRank?: number;
+  /** Sequences the run would like to generate at once (it takes as many as fit). */
+  genRows: number;
 }
 
 /** The form's config (the model comes from the Model section or `fromRun`) and its memory plan. */
@@ -204,7 +207,7 @@ export function initRunForm(container: HTMLElement): RunForm {
       const bad = check();
       if (bad.length > 0) return { invalid: bad.map((f) => f.wrap.querySelector('label, legend')?.textContent ?? f.input.id) };
       const c = config();
-      return { config: c, plan: { batch: c.batch, seq: c.seq, ...(c.lora ? { loraRank: c.lora.rank } : {}) } };
+      return { config: c, plan: { batch: c.batch, seq: c.seq, ...(c.lora ? { loraRank: c.lora.rank } : {}), genRows: wantedGenRows(c) } };
     },
     fromRun: () => runs.find((r) => r.id === from.input.value) ?? null,
     setDatasets(datasets) {

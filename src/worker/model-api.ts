@@ -4,7 +4,7 @@
 import type { Engine } from '../gpu/engine';
 import { type FetchLike, type HubProgress, INDEX_FILE, SINGLE_FILE, loadHubModel, parseShardIndex } from '../io';
 import { type ModelConfig, parseHfConfig } from '../model/config';
-import { estimateMemory, memoryLimits } from '../model/memory';
+import { estimateMemory, fitGenRows, memoryLimits } from '../model/memory';
 import { paramLayout } from '../model/param-layout';
 import type { PlantuneDb } from '../store/db';
 import { type ModelRecord, deleteModel, getModel, getModelFile, listModels } from '../store/models';
@@ -181,11 +181,14 @@ export function createModelApi(deps: ModelApiDeps): ModelApi {
       return describeServed(fetchFn, ref, ref.kind === 'default' ? DEFAULT_MODEL_DIR : ref.dir);
     },
 
-    async estimateMemory(ref: ModelRef, plan: { batch: number; seq: number; loraRank?: number }): Promise<MemoryEstimate> {
+    async estimateMemory(ref: ModelRef, plan: { batch: number; seq: number; loraRank?: number; genRows?: number }): Promise<MemoryEstimate> {
       const config = await configOf(ref);
       const { gpu } = await deps.engine();
       const lora = plan.loraRank === undefined ? undefined : loraSpec({ lora: { rank: plan.loraRank } }, config);
-      return estimateMemory(config, { batch: plan.batch, seq: plan.seq, lora }, memoryLimits(gpu, (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory));
+      const limits = memoryLimits(gpu, (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory);
+      const base = { batch: plan.batch, seq: plan.seq, lora };
+      // As a run does: as many generated rows as fit, of those it would like.
+      return estimateMemory(config, { ...base, genRows: fitGenRows(config, base, limits, Math.max(plan.batch, plan.genRows ?? plan.batch)) }, limits);
     },
 
     async importModel(files: File[], name?: string, onProgress?: (p: ModelImportProgress) => void): Promise<StoredModelInfo> {

@@ -66,7 +66,7 @@ export interface ModelApi {
   /** Reads a model's config and file list (no weights uploaded). */
   describeModel(ref: ModelRef): Promise<ModelInfo>;
   /** Memory a run of this model would take with (batch, seq, LoRA rank or full), against this adapter. */
-  estimateMemory(ref: ModelRef, plan: { batch: number; seq: number; loraRank?: number }): Promise<MemoryEstimate>;
+  estimateMemory(ref: ModelRef, plan: { batch: number; seq: number; loraRank?: number; genRows?: number }): Promise<MemoryEstimate>;
   /** Validates (config, weights, tokenizer) and stores dropped files: a HF folder's files, or one llama2.c .bin (with tokenizer.json if any). */
   importModel(files: File[], name?: string, onProgress?: (p: ModelImportProgress) => void): Promise<StoredModelInfo>;
   /** Downloads a model from the Hugging Face hub by repo id (online only), with progress, and stores it. */

@@ -129,3 +129,15 @@ const LABELS: Record<RunMode, string> = { sft: 'SFT', grpo: 'GRPO', 'filtered-bc
 export function defaultRunName(c: RunConfig, now = new Date()): string {
   return `${LABELS[storedMode(c)]} ${now.toISOString().slice(0, 16).replace('T', ' ')}`;
 }
+
+/**
+ * Sequences a run would like to generate at once (eval, GRPO sampling): GRPO's prompts × G, else
+ * GEN_ROWS, and never fewer than its batch. The run takes the most of these that fit in memory
+ * (fitGenRows). On SwiftShader, Llama d256 decoded 16 prompts 1.7x faster 16 at a time than 4.
+ */
+export const GEN_ROWS = 16;
+
+export function wantedGenRows(c: Pick<RunConfig, 'mode' | 'batch' | 'grpo'>): number {
+  const grpo = c.mode === 'grpo' && c.grpo?.prompts !== undefined && c.grpo.G !== undefined ? c.grpo.prompts * c.grpo.G : GEN_ROWS;
+  return Math.max(c.batch, grpo);
+}

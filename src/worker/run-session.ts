@@ -9,7 +9,7 @@ import type { Trajectory } from '../data/trajectory';
 import type { Engine } from '../gpu/engine';
 import type { ModelConfig } from '../model/config';
 import { initLora } from '../model/init';
-import { type MemoryLimits, assertFits, memoryLimits } from '../model/memory';
+import { type MemoryLimits, assertFits, fitGenRows, memoryLimits } from '../model/memory';
 import { Transformer } from '../model/transformer';
 import { tuneModel } from '../model/tune';
 import { getDataset, getTrajectories } from '../store/datasets';
@@ -22,7 +22,7 @@ import { AdamW } from '../train/optimizer';
 import type { ScheduleConfig } from '../train/schedule';
 import { newSftState } from '../train/sft';
 import { evalProblems, trainProblems } from '../train/synthetic-sets';
-import { resolveConfig } from './run-config';
+import { resolveConfig, wantedGenRows } from './run-config';
 import { grpoTrainer } from './run-loop-grpo';
 import { sftTrainer } from './run-loop-sft';
 import { scoreRows, selectOffline } from './run-offline';
@@ -36,10 +36,15 @@ export function runLimits(e: Engine): MemoryLimits {
   return memoryLimits(e.gpu, (navigator as { deviceMemory?: number }).deviceMemory);
 }
 
-/** Throws (naming what to reduce) when the run's model, batch, sequence and LoRA do not fit the adapter. */
-function checkFits(config: ModelConfig, c: RunConfig, limits: MemoryLimits): void {
+/**
+ * Throws (naming what to reduce) when the run's model, batch, sequence and LoRA do not fit the
+ * adapter; else returns how many sequences it generates at once (wantedGenRows, as memory allows).
+ */
+function checkFits(config: ModelConfig, c: RunConfig, limits: MemoryLimits): number {
   if (c.seq > config.maxT) throw new RangeError(`seq ${c.seq} exceeds the model's context of ${config.maxT} tokens: lower seq`);
-  assertFits(config, { batch: c.batch, seq: c.seq, lora: loraSpec(c, config) }, limits);
+  const plan = { batch: c.batch, seq: c.seq, lora: loraSpec(c, config) };
+  assertFits(config, plan, limits);
+  return fitGenRows(config, plan, limits, wantedGenRows(c));
 }
 
 /**
@@ -147,7 +152,7 @@ export async function buildSession(e: Engine, db: PlantuneDb, c: RunConfig, prog
   const seed = c.seed!;
   const source = await modelSource(db, c, (done, total) => progress('loading', done, total));
   const { config } = source;
-  checkFits(config, c, runLimits(e));
+  const genB = checkFits(config, c, runLimits(e));
   const tokenizerFiles = await source.tokenizerFiles();
   const loaded = await loadTokenizer(tokenizerFiles.json, tokenizerFiles.config);
   if (config.V < loaded.vocabSize) throw new RangeError(`the model's vocab_size ${config.V} is smaller than its tokenizer's ${loaded.vocabSize}`);
@@ -177,7 +182,7 @@ export async function buildSession(e: Engine, db: PlantuneDb, c: RunConfig, prog
   }
 
   const lora = loraSpec(c, config);
-  const model = new Transformer(e, config, { B: c.batch, T: c.seq, lora });
+  const model = new Transformer(e, config, { B: c.batch, T: c.seq, lora, genB });
   model.params.upload(params);
   if (lora) model.loraParams!.upload(initLora(model.layout, seed));
   // Timed kernel trials for this model's shapes, once per adapter (remembered in IndexedDB).

@@ -19,16 +19,22 @@ interface Case {
   B: number;
   T: number;
   lora?: LoraSpec;
+  /** Sequences the KV-cache path decodes at once (prefilled B at a time); default B. */
+  genB?: number;
 }
 
 const cases: Case[] = [
   { name: 'llama GQA', cfg: tinyLlama({ V: 37, C: 32, F: 40, L: 2, NH: 4, NKV: 2, maxT: 32 }), B: 3, T: 24 },
   { name: 'gpt2', cfg: tinyGpt2({ V: 41, C: 32, F: 64, L: 2, NH: 4, maxT: 32 }), B: 3, T: 24 },
   { name: 'llama LoRA q,k,v,down', cfg: tinyLlama({ V: 37, C: 32, F: 40, L: 2, NH: 4, NKV: 2, maxT: 32 }), B: 3, T: 24, lora: { rank: 4, alpha: 8, targets: ['q_proj', 'k_proj', 'v_proj', 'down_proj'] } },
+  // The cached path decodes 3 then 1 (prefilling 2 then 1, then 1) while the recompute path runs 2 and 2:
+  // prompt i keeps its sampling key however the prompts are grouped.
+  { name: 'llama GQA, 3 decoded at once, batch 2', cfg: tinyLlama({ V: 37, C: 32, F: 40, L: 2, NH: 4, NKV: 2, maxT: 32 }), B: 2, T: 24, genB: 3 },
+  { name: 'gpt2 LoRA, 4 decoded at once, batch 1', cfg: tinyGpt2({ V: 41, C: 32, F: 64, L: 2, NH: 4, maxT: 32 }), B: 1, T: 24, genB: 4, lora: { rank: 2, alpha: 4, targets: ['c_attn', 'c_fc'] } },
 ];
 
 function makeModel(c: Case): Transformer {
-  const model = new Transformer(e, c.cfg, { B: c.B, T: c.T, lora: c.lora, train: false });
+  const model = new Transformer(e, c.cfg, { B: c.B, T: c.T, lora: c.lora, train: false, genB: c.genB });
   model.params.upload(randomParams(model.layout, 21, 0.3));
   if (c.lora) model.loraParams!.upload(randomLora(model.layout, 22));
   return model;

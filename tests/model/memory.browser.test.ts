@@ -46,6 +46,8 @@ interface Case {
   lora?: LoraSpec;
   /** Lower the engine's binding limit to this many bytes: the split paths then run (and allocate their scratch). */
   bindingLimit?: number;
+  /** Sequences generated at once (prefilled B at a time); default B. */
+  genRows?: number;
 }
 
 const cases: Case[] = [
@@ -55,20 +57,21 @@ const cases: Case[] = [
     lora: { rank: 4, alpha: 8, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } },
   // Parameters, moments, the LM head (160 × 32) and the logits exceed a 16 KiB binding: bound in pieces.
   { name: 'llama, 16 KiB bindings', cfg: tinyLlama({ V: 160, C: 32, F: 48, L: 2, NH: 4, NKV: 2, maxT: 32 }), B: 2, T: 32, bindingLimit: 16384 },
+  { name: 'llama GQA, 7 sequences generated at once', cfg: tinyLlama({ V: 97, C: 32, F: 56, L: 2, NH: 4, NKV: 2, maxT: 32 }), B: 3, T: 24, genRows: 7 },
 ];
 
 describe(`memory estimate vs allocated buffers on ${base.gpu.adapter.name}`, () => {
   for (const c of cases) {
     it(`${c.name}: estimate.total covers the peak of live bytes, within 1%`, async () => {
       base.gpu.bindingLimit = c.bindingLimit ?? null;
-      const est = estimateMemory(c.cfg, { batch: c.B, seq: c.T, lora: c.lora }, memoryLimits(base.gpu, undefined));
+      const est = estimateMemory(c.cfg, { batch: c.B, seq: c.T, lora: c.lora, genRows: c.genRows }, memoryLimits(base.gpu, undefined));
       expect(est.problems).toEqual([]);
       if (c.bindingLimit) expect(est.bindingNotes.length).toBeGreaterThan(0);
       const count = countBuffers(base.device);
       // A fresh engine on the same device: its own pool, scratch and uniform arena, all counted.
       const e = new Engine(base.gpu);
       try {
-        const model = new Transformer(e, c.cfg, { B: c.B, T: c.T, lora: c.lora });
+        const model = new Transformer(e, c.cfg, { B: c.B, T: c.T, lora: c.lora, genB: c.genRows });
         model.params.upload(randomParams(model.layout, 1));
         if (c.lora) model.loraParams!.upload(initLora(model.layout, 2));
         const opt = new AdamW(e, c.lora ? model.loraParams! : model.params, c.lora ? model.loraGrads! : model.grads!, DEFAULT_ADAMW);
@@ -83,7 +86,7 @@ describe(`memory estimate vs allocated buffers on ${base.gpu.adapter.name}`, () 
         await e.rec.done();
         const afterStep = count.live();
         for (const t of [opt.params.flat, opt.m, opt.v]) await readF32(e.gpu, t); // what captureCheckpoint reads
-        const prompts = Array.from({ length: c.B }, (_, b) => [1 + b]);
+        const prompts = Array.from({ length: c.genRows ?? c.B }, (_, b) => [1 + b]);
         const gens = await generateWithCache(model, prompts, { maxNewTokens: c.T, temperature: 0 });
         expect(gens.map((g) => g.tokens.length)).toEqual(prompts.map(() => c.T - 1));
         const peak = count.peak();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { sizeClass } from '../../src/gpu/size-class';
 import { activationBytes } from '../../src/model/activations';
 import { parseHfConfig, tinyGpt2, tinyLlama } from '../../src/model/config';
-import { assertFits, bytesText, countText, estimateMemory, memoryLimits } from '../../src/model/memory';
+import { assertFits, bytesText, countText, estimateMemory, fitGenRows, memoryLimits } from '../../src/model/memory';
 import { paramLayout } from '../../src/model/param-layout';
 
 const GiB = 2 ** 30;
@@ -66,6 +66,27 @@ describe('estimateMemory arithmetic', () => {
     const a = estimateMemory(defaultModel, { batch: 4, seq: 128 }, SWIFTSHADER);
     const b = estimateMemory(defaultModel, { batch: 8, seq: 128 }, SWIFTSHADER);
     expect(b.generation - a.generation).toBeGreaterThanOrEqual(2 * L * (sizeClass(4 * 8 * NKV * 128 * HS) - sizeClass(4 * 4 * NKV * 128 * HS)));
+  });
+
+  it('generating more rows than the batch counts the KV cache for them, and the prefill part logits', () => {
+    const { L, NKV, HS, V } = defaultModel;
+    const a = estimateMemory(defaultModel, { batch: 4, seq: 128 }, SWIFTSHADER);
+    const b = estimateMemory(defaultModel, { batch: 4, seq: 128, genRows: 16 }, SWIFTSHADER);
+    expect([a.genRows, b.genRows]).toEqual([4, 16]);
+    expect(b.activations).toBe(a.activations); // the training batch is the same
+    expect(b.generation - a.generation).toBeGreaterThanOrEqual(2 * L * (sizeClass(4 * 16 * NKV * 128 * HS) - sizeClass(4 * 4 * NKV * 128 * HS)) + sizeClass(4 * 4 * V));
+    expect(() => estimateMemory(defaultModel, { batch: 4, seq: 128, genRows: 3 }, SWIFTSHADER)).toThrow('genRows must be an integer of at least batch (4), got 3');
+  });
+
+  it('fitGenRows takes the most rows (wanted, then halves) that fit the budget, and never fewer than the batch', () => {
+    const plan = { batch: 4, seq: 640 };
+    expect(fitGenRows(defaultModel, plan, SWIFTSHADER, 64)).toBe(64); // no budget: only single buffers are checked
+    const at = (rows: number) => estimateMemory(defaultModel, { ...plan, genRows: rows }, SWIFTSHADER).total;
+    // A budget between what 16 and 32 rows take: 32 does not fit, 16 does.
+    const limits = { ...SWIFTSHADER, budgetBytes: (at(16) + at(32)) / 2 };
+    expect(fitGenRows(defaultModel, plan, limits, 64)).toBe(16);
+    expect(fitGenRows(defaultModel, plan, { ...SWIFTSHADER, budgetBytes: at(4) }, 64)).toBe(4);
+    expect(fitGenRows(defaultModel, plan, limits, 2)).toBe(4);
   });
 
   it('names the largest buffer and binding: full fine-tuning binds the flat buffers whole', () => {

@@ -1,7 +1,7 @@
 // A run config from the page: defaults filled in per mode, and every wrong setting refused with its
 // name, value and rule (startRun rejects with these messages before storing anything).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_DIR, GRPO_DEFAULTS, defaultRunName, resolveConfig, storedMode } from '../../src/worker/run-config';
+import { DEFAULT_MODEL_DIR, GEN_ROWS, GRPO_DEFAULTS, defaultRunName, resolveConfig, storedMode, wantedGenRows } from '../../src/worker/run-config';
 import type { RunConfig } from '../../src/worker/run-types';
 
 const sft: RunConfig = { mode: 'sft', data: { synthetic: 10 }, steps: 5, batch: 2, lr: 1e-3, seq: 128, evalCount: 0, checkpointEvery: 5 };
@@ -48,5 +48,14 @@ describe('resolveConfig', () => {
     expect(defaultRunName(resolveConfig(sft), at)).toBe('SFT 2025-03-04 05:06');
     const offline = resolveConfig({ ...sft, mode: 'offline', offline: { method: 'filtered' } });
     expect([storedMode(offline), defaultRunName(offline, at)]).toEqual(['filtered-bc', 'Filtered BC 2025-03-04 05:06']);
+  });
+});
+
+describe('wantedGenRows', () => {
+  it('GRPO would generate its prompts × G rollouts at once, other modes GEN_ROWS, never fewer than the batch', () => {
+    expect(wantedGenRows({ mode: 'grpo', batch: 4, grpo: { prompts: 4, G: 8 } })).toBe(32);
+    expect(wantedGenRows({ mode: 'grpo', batch: 64, grpo: { prompts: 2, G: 4 } })).toBe(64);
+    expect(wantedGenRows({ mode: 'sft', batch: 4 })).toBe(GEN_ROWS);
+    expect(wantedGenRows({ mode: 'offline', batch: 32 })).toBe(32);
   });
 });
