@@ -13,7 +13,7 @@ import type { Transformer } from './transformer';
 
 /** Generate for every prompt; prompts are processed in chunks of the model's genRows. */
 export function generateWithCache(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
-  return inChunks(model, prompts, 'generateWithCache', model.genRows, (part, first) => generateChunk(model, part, first, opts));
+  return inChunks(model, prompts, 'generateWithCache', model.genRows, (part, first) => generateChunk(model, part, (opts.firstRow ?? 0) + first, opts));
 }
 
 // prompts are prompts first.. of the call (the sampling key's rows).

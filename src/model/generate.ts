@@ -15,7 +15,7 @@ export type { GenerateOptions, Generation } from './sequences';
 
 /** Generate for every prompt; prompts are processed in chunks of the model's batch capacity. */
 export function generate(model: Transformer, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
-  return inChunks(model, prompts, 'generate', model.opts.B, (part, first) => generateChunk(model, part, first, opts));
+  return inChunks(model, prompts, 'generate', model.opts.B, (part, first) => generateChunk(model, part, (opts.firstRow ?? 0) + first, opts));
 }
 
 // prompts are prompts first.. of the call (the sampling key's rows).

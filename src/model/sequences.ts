@@ -20,6 +20,8 @@ export interface GenerateOptions {
   decode?: (ids: number[]) => string;
   /** Padding id for rows that have finished or are shorter. */
   padId?: number;
+  /** The sampling key's row of the first prompt (default 0): a caller generating a set in parts passes each part's offset. */
+  firstRow?: number;
 }
 
 export interface Generation {

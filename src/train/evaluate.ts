@@ -47,6 +47,7 @@ export async function evaluate(model: Transformer, tokenizer: Tokenizer, items: 
       eosIds: [tokenizer.eosId],
       padId: tokenizer.padId,
       ...opts,
+      firstRow: (opts.firstRow ?? 0) + i, // item i samples with row i of the key, as if all were generated in one call
     });
     part.forEach((it, j) => {
       const completion = tokenizer.decode(gens[j].tokens, { skipSpecial: true });

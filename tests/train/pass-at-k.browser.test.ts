@@ -35,7 +35,7 @@ describe(`pass@k on ${e.gpu.adapter.name}`, () => {
     const seed = 99;
     const got = await evaluatePassAtK(model, parityTokenizer, items, { k, maxNewTokens: 3, seed });
 
-    // The same k copies per prompt, in the same order and chunks of B, drawn by generate.ts.
+    // The same k copies per prompt, in the same order, drawn by generate.ts: copy i samples with key row i in both paths.
     const prompts = items.flatMap((it) => Array.from({ length: k }, () => Array.from(it.prompt)));
     const gens = await generate(model, prompts, { maxNewTokens: 3, temperature: 1, seed, eosIds: [parityTokenizer.eosId], padId: 0 });
     const correct = items.map((_, p) => gens.slice(p * k, (p + 1) * k).filter((g) => g.tokens[0] % 2 === 0).length);

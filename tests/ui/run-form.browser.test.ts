@@ -44,7 +44,7 @@ describe('the run form', () => {
       mode: 'sft', data: { synthetic: 200 }, steps: 20, batch: 4, accum: 1, lr: 1e-3, seq: 256, evalCount: 8, evalEvery: 0, passK: 0,
       maxNewTokens: 160, checkpointEvery: 10, style: 'plan-then-solve', seed: 1,
     });
-    expect(plan).toEqual({ batch: 4, seq: 256 });
+    expect(plan).toEqual({ batch: 4, seq: 256, genRows: 16 }); // eval generates 16 at once when memory allows
     expect(input('run-prompts').closest('fieldset')!.hidden).toBe(true);
     expect(input('run-loraRank').closest('.field')!.hasAttribute('hidden')).toBe(true);
   });
@@ -60,7 +60,7 @@ describe('the run form', () => {
       grpo: { prompts: 4, G: 4, temperature: 1, beta: 0, epsilon: 0.2, numIterations: 1, scale: 'group' },
     });
     expect(config).not.toHaveProperty('accum');
-    expect(plan).toEqual({ batch: 4, seq: 256, loraRank: 8 });
+    expect(plan).toEqual({ batch: 4, seq: 256, loraRank: 8, genRows: 16 }); // the 4 x 4 rollouts at once
   });
 
   it('sends offline RL with its method and scores', () => {
