@@ -2,6 +2,7 @@
 // step in one queue submission. Small uniform parameters go into one reusable arena buffer.
 import type { Gpu } from './device';
 import { BindingTooLargeError } from './errors';
+import type { PassTimer } from './pass-timer';
 import { type Tensor, byteLength } from './tensor';
 
 export type Param = readonly ['u32' | 'i32' | 'f32', number];
@@ -20,6 +21,8 @@ export class Recorder {
   private used = 0;
   /** Dispatches recorded since the last submit (for tests and benchmarks). */
   dispatches = 0;
+  /** When set, every pass is timed (GPU time per kernel, for benchmarks and profiling). */
+  timer: PassTimer | null = null;
 
   constructor(readonly gpu: Gpu) {}
 
@@ -64,7 +67,7 @@ export class Recorder {
       return { binding: i, resource: { buffer: b.buffer, offset: b.offset, size } };
     });
     const group = this.gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: pipeline.label });
-    const pass = this.enc.beginComputePass({ label: pipeline.label });
+    const pass = this.enc.beginComputePass({ label: pipeline.label, timestampWrites: this.timer?.writes(pipeline.label) });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
@@ -87,7 +90,10 @@ export class Recorder {
   submit(): void {
     this.gpu.throwIfFailed();
     if (this.used && this.arena) this.gpu.device.queue.writeBuffer(this.arena, 0, this.staging, 0, this.used);
-    if (this.encoder) this.gpu.device.queue.submit([this.encoder.finish()]);
+    if (this.encoder) {
+      this.timer?.resolve(this.encoder);
+      this.gpu.device.queue.submit([this.encoder.finish()]);
+    }
     this.encoder = null;
     this.used = 0;
     this.dispatches = 0;
