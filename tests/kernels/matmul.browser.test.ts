@@ -81,6 +81,7 @@ const MODES: Mode[] = ['plain', 'bias', 'accumulate', 'batched'];
 /** No dimension a multiple of any tile (32, 64, 128); [36, 52, 68] is 4-aligned (vec4 loads); M=1, K=1, N=1 edges. */
 const SHAPES: [number, number, number][] = [
   [37, 53, 71],
+  [13, 70, 40], // 9..23 rows: subgroup-rb's 16-row tile
   [129, 67, 300],
   [36, 52, 68],
   [1, 53, 71],
