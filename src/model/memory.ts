@@ -58,6 +58,7 @@ export interface MemoryEstimate {
   other: number;
   /** Held while generating (eval, GRPO): KV cache and decode-step buffers, for genRows sequences at once. */
   generation: number;
+  /** Sequences generated at once: the plan's genRows, else its batch. */
   genRows: number;
   /** Held while training reads back a checkpoint file (trained-parameter sized) or the token losses. */
   readback: number;
