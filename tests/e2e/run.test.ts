@@ -61,6 +61,8 @@ describe('the Run section', () => {
     await set('batch', '4');
     await expect.poll(() => memory.getAttribute('data-fits'), { timeout: 30_000 }).toBe('true');
     await expect.poll(startDisabled, { timeout: 60_000 }).toBe(false);
+    // Eval generates 16 sequences at once when they fit (the default model: they do).
+    expect(await memory.textContent()).toMatch(/generation \(16 sequences at once\) [\d.]+ [kM]B/);
   });
 
   it('shows an invalid field’s message at the field and keeps Start disabled until it is fixed', async () => {
