@@ -188,7 +188,7 @@ export function createModelApi(deps: ModelApiDeps): ModelApi {
       const limits = memoryLimits(gpu, (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory);
       const base = { batch: plan.batch, seq: plan.seq, lora };
       // As a run does: as many generated rows as fit, of those it would like.
-      return estimateMemory(config, { ...base, genRows: fitGenRows(config, base, limits, Math.max(plan.batch, plan.genRows ?? plan.batch)) }, limits);
+      return estimateMemory(config, { ...base, genRows: fitGenRows(config, base, limits, plan.genRows ?? plan.batch) }, limits);
     },
 
     async importModel(files: File[], name?: string, onProgress?: (p: ModelImportProgress) => void): Promise<StoredModelInfo> {
